@@ -1,0 +1,141 @@
+//! Personal names: Han names, minority names with a middle dot, names in any script.
+
+use std::fmt;
+
+use crate::normalize_width;
+
+const MAX_CHARS: usize = 30;
+const DOT: char = '·';
+/// What input methods and fonts offer instead of U+00B7 when people type 阿依古丽·买买提.
+const DOT_LOOKALIKES: [char; 4] = ['•', '‧', '・', '.'];
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PersonName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PersonNameError {
+    #[error("请填写姓名")]
+    Empty,
+    #[error("姓名不能超过 30 个字")]
+    TooLong,
+    #[error("姓名中含有不允许的字符“{}”", .ch.escape_debug())]
+    Character { ch: char },
+}
+
+impl PersonNameError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PersonNameError::Empty => "person_name.empty",
+            PersonNameError::TooLong => "person_name.too_long",
+            PersonNameError::Character { .. } => "person_name.character",
+        }
+    }
+}
+
+impl PersonName {
+    /// Trims, collapses runs of spaces, drops spaces around a dot and unifies dot look-alikes
+    /// (full-width `．` arrives here as `.`), so one person is spelt one way.
+    pub fn parse(s: &str) -> Result<PersonName, PersonNameError> {
+        let mut name = String::new();
+        for ch in normalize_width(s).trim().chars() {
+            let ch = if DOT_LOOKALIKES.contains(&ch) {
+                DOT
+            } else {
+                ch
+            };
+            if ch.is_control() {
+                return Err(PersonNameError::Character { ch });
+            } else if ch.is_whitespace() {
+                if !name.ends_with([' ', DOT]) {
+                    name.push(' ');
+                }
+            } else if ch == DOT {
+                if name.ends_with(DOT) || name.is_empty() {
+                    return Err(PersonNameError::Character { ch });
+                }
+                if name.ends_with(' ') {
+                    name.pop();
+                }
+                name.push(DOT);
+            } else if ch.is_alphabetic() {
+                name.push(ch);
+            } else {
+                return Err(PersonNameError::Character { ch });
+            }
+        }
+        if name.is_empty() {
+            return Err(PersonNameError::Empty);
+        }
+        if name.ends_with(DOT) {
+            return Err(PersonNameError::Character { ch: DOT });
+        }
+        if name.chars().count() > MAX_CHARS {
+            return Err(PersonNameError::TooLong);
+        }
+        Ok(PersonName(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+string_form!(PersonName, PersonNameError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> String {
+        PersonName::parse(s).unwrap().to_string()
+    }
+
+    fn err(s: &str) -> PersonNameError {
+        PersonName::parse(s).unwrap_err()
+    }
+
+    #[test]
+    fn accepted_names() {
+        assert_eq!(ok("张三"), "张三");
+        assert_eq!(ok("  李四 "), "李四");
+        assert_eq!(ok("𠮷乐"), "𠮷乐");
+        assert_eq!(ok("㮾秀"), "㮾秀");
+        assert_eq!(ok("阿依古丽·买买提"), "阿依古丽·买买提");
+        for dot in ['•', '‧', '・', '．', '.'] {
+            assert_eq!(
+                ok(&format!("阿依古丽{dot}买买提")),
+                "阿依古丽·买买提",
+                "{dot}"
+            );
+        }
+        assert_eq!(ok("阿依古丽 · 买买提"), "阿依古丽·买买提");
+        assert_eq!(ok("Anna  Müller"), "Anna Müller");
+        assert_eq!(ok(&"张".repeat(30)).chars().count(), 30);
+    }
+
+    #[test]
+    fn rejected_names() {
+        assert_eq!(err(""), PersonNameError::Empty);
+        assert_eq!(err(" \u{3000} "), PersonNameError::Empty);
+        assert_eq!(err(&"张".repeat(31)), PersonNameError::TooLong);
+        assert_eq!(err("张\u{0000}三"), PersonNameError::Character { ch: '\0' });
+        assert_eq!(err("张三1"), PersonNameError::Character { ch: '1' });
+        assert_eq!(err("张三!"), PersonNameError::Character { ch: '!' });
+        assert_eq!(err("·买买提"), PersonNameError::Character { ch: '·' });
+        assert_eq!(err("阿依古丽·"), PersonNameError::Character { ch: '·' });
+        assert_eq!(
+            err("阿依古丽··买买提"),
+            PersonNameError::Character { ch: '·' }
+        );
+        assert_eq!(
+            err("张\u{0000}三").to_string(),
+            "姓名中含有不允许的字符“\\0”"
+        );
+    }
+}

@@ -1,0 +1,9 @@
+DROP TABLE audit_events;
+DROP TABLE login_failures;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE class_head_teachers;
+DROP TABLE classes;
+DROP TABLE users;
+DROP TABLE schools;
+DROP TABLE regions;

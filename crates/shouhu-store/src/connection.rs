@@ -1,0 +1,112 @@
+//! One connection type for both databases (diesel `MultiConnection`), its pool and its migrations.
+//! This file and the two migration folders are the only places that know which dialect is in use.
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::StoreError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either database; every query in this crate is written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum Conn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type ConnPool = Pool<ConnectionManager<Conn>>;
+
+/// Where the data lives: a PostgreSQL URL, or a SQLite file path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres(url.to_owned())
+        } else {
+            Self::Sqlite(url.strip_prefix("sqlite://").unwrap_or(url).to_owned())
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Postgres(s) | Self::Sqlite(s) => s,
+        }
+    }
+}
+
+/// SQLite needs per-connection settings: WAL lets readers run beside the single writer, and the busy
+/// timeout makes a second writer wait instead of failing at once.
+#[derive(Debug)]
+struct SqliteSettings;
+
+impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqliteSettings {
+    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        if let Conn::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<ConnPool, StoreError> {
+    // Establish once up front so a wrong URL fails with its own message, not a pool time-out.
+    let mut first = establish(url)?;
+    SqliteSettings
+        .on_acquire(&mut first)
+        .map_err(|e| StoreError::Connect(e.to_string()))?;
+    drop(first);
+    let manager = ConnectionManager::<Conn>::new(url.as_str());
+    Pool::builder()
+        .max_size(max_size)
+        .connection_customizer(Box::new(SqliteSettings))
+        .build(manager)
+        .map_err(|e| StoreError::Connect(e.to_string()))
+}
+
+pub fn establish(url: &DatabaseUrl) -> Result<Conn, StoreError> {
+    let conn = match url {
+        DatabaseUrl::Postgres(u) => PgConnection::establish(u).map(Conn::Postgres),
+        DatabaseUrl::Sqlite(p) => SqliteConnection::establish(p).map(Conn::Sqlite),
+    };
+    conn.map_err(|e| StoreError::Connect(e.to_string()))
+}
+
+pub fn run_migrations(conn: &mut Conn) -> Result<usize, StoreError> {
+    let applied = match conn {
+        Conn::Postgres(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+        Conn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// Runs one query, written once, on the inner connection. Diesel's multi-backend cannot yet
+/// build batch inserts or `RETURNING` clauses, though both databases run them; this passes the
+/// same query to whichever connection is in use.
+macro_rules! on_inner {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::connection::Conn::Postgres($c) => $body,
+            $crate::connection::Conn::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_inner;

@@ -1,0 +1,176 @@
+//! The command line: `serve`, `migrate`, `user …`, `regions import`. Every command that touches data
+//! takes the same database options and runs as the local operator, with full scope, audited as such.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use shouhu_store::{DatabaseUrl, Store};
+
+use crate::{demo, operator};
+
+#[derive(Parser)]
+#[command(
+    name = "shouhu",
+    version,
+    about = "守护 Shouhu: care-service management for left-behind children"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server (pages and API).
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema and load the national region table.
+    Migrate(DbArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage the region tree.
+    #[command(subcommand)]
+    Regions(RegionsCommand),
+}
+
+/// Where the data lives; the same for every command.
+#[derive(Args, Clone)]
+pub struct DbArgs {
+    /// Directory for the SQLite database and other local files.
+    #[arg(long, env = "SHOUHU_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://…); when absent, SQLite under --data-dir is used.
+    #[arg(long, env = "SHOUHU_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    pub fn url(&self) -> anyhow::Result<DatabaseUrl> {
+        if let Some(url) = &self.database_url {
+            return Ok(DatabaseUrl::parse(url));
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+        Ok(DatabaseUrl::Sqlite(
+            self.data_dir.join("shouhu.sqlite3").display().to_string(),
+        ))
+    }
+
+    /// Opens and migrates the database, loading the national region table into an empty one.
+    pub fn open(&self) -> anyhow::Result<Store> {
+        let store = Store::open(&self.url()?, 8).context("cannot open the database")?;
+        operator::ensure_regions(&store)?;
+        Ok(store)
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SHOUHU_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Load a demo county with one account per role into an empty database.
+    #[arg(long)]
+    demo: bool,
+    /// Mark cookies Secure (set this when users reach the server over https).
+    #[arg(long, env = "SHOUHU_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Trust X-Forwarded-For from a reverse proxy for client addresses.
+    #[arg(long, env = "SHOUHU_BEHIND_PROXY")]
+    behind_proxy: bool,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints a generated password unless --password is given.
+    Add(operator::NewUserArgs),
+    /// List users.
+    List(DbArgs),
+    /// Disable a user; their sessions end at once.
+    Disable {
+        username: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Set a new password (printed) for a user.
+    ResetPassword {
+        username: String,
+        /// The new password; generated when absent.
+        #[arg(long)]
+        password: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegionsCommand {
+    /// Add or rename regions from a CSV file (code,name,level,parent_code[,urban_rural]).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Migrate(db) => {
+                let store = db.open()?;
+                println!("database ready: {}", describe(store.url()));
+                Ok(())
+            }
+            Command::User(UserCommand::Add(args)) => operator::add_user(args),
+            Command::User(UserCommand::List(db)) => operator::list_users(&db.open()?),
+            Command::User(UserCommand::Disable { username, db }) => {
+                operator::disable_user(&db.open()?, &username)
+            }
+            Command::User(UserCommand::ResetPassword {
+                username,
+                password,
+                db,
+            }) => operator::reset_password(&db.open()?, &username, password),
+            Command::Regions(RegionsCommand::Import { file, db }) => {
+                operator::import_regions(&db.open()?, &file)
+            }
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = args.db.open()?;
+    if args.demo {
+        demo::load_if_empty(&store)?;
+    }
+    let config = shouhu_web::WebConfig {
+        secure_cookies: args.secure_cookies,
+        behind_proxy: args.behind_proxy,
+        ..Default::default()
+    };
+    let app = shouhu_web::Application::build(store.clone(), config, &args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let addr = app.local_addr()?;
+    println!(
+        "守护 Shouhu listening on http://{addr} ({})",
+        describe(store.url())
+    );
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// Names the database without its password.
+fn describe(url: &DatabaseUrl) -> String {
+    match url {
+        DatabaseUrl::Sqlite(path) => format!("SQLite {path}"),
+        DatabaseUrl::Postgres(u) => {
+            let host = u.rsplit('@').next().unwrap_or(u);
+            format!("PostgreSQL {host}")
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! `serve --demo`: a demo county (贵州省毕节市七星关区, real region codes) with ten schools, their
+//! classes and one account per role, loaded into an empty database so a newcomer can look around.
+
+use anyhow::Context;
+use shouhu_domain::{
+    Grade, Password, RegionCode, Role, SchoolKind, SchoolYear, hash_password, today_shanghai,
+};
+use shouhu_store::classes::{self, ClassInput};
+use shouhu_store::regions::{self, NewRegion};
+use shouhu_store::schools::{self, SchoolInput};
+use shouhu_store::users::{self, UserInput};
+use shouhu_store::{Conn, Scope, Store, StoreResult};
+
+pub const COUNTY: &str = "520502000000";
+pub const DEMO_PASSWORD: &str = "shouhu2026";
+
+/// Real villages (NBS 2022) under the demo townships; the national table stops at townships.
+const VILLAGES: [(&str, &str); 4] = [
+    ("520502101205", "小屯沟村"),
+    ("520502101206", "上小河村"),
+    ("520502102200", "塘丰村"),
+    ("520502102203", "亦乐村"),
+];
+
+/// (code, name, township or village, kind, boarding)
+const SCHOOLS: [(&str, &str, &str, SchoolKind, bool); 10] = [
+    (
+        "5224010001",
+        "七星关区第一小学",
+        "520502001000",
+        SchoolKind::Primary,
+        false,
+    ),
+    (
+        "5224010002",
+        "七星关区第三中学",
+        "520502002000",
+        SchoolKind::Junior,
+        true,
+    ),
+    (
+        "5224010003",
+        "鸭池镇中心小学",
+        "520502100000",
+        SchoolKind::Primary,
+        false,
+    ),
+    (
+        "5224010004",
+        "梨树镇九年一贯制学校",
+        "520502101000",
+        SchoolKind::NineYear,
+        true,
+    ),
+    (
+        "5224010005",
+        "梨树镇小屯沟村小学",
+        "520502101205",
+        SchoolKind::Primary,
+        false,
+    ),
+    (
+        "5224010006",
+        "岔河镇中学",
+        "520502102000",
+        SchoolKind::Junior,
+        true,
+    ),
+    (
+        "5224010007",
+        "岔河镇塘丰村小学",
+        "520502102200",
+        SchoolKind::Primary,
+        false,
+    ),
+    (
+        "5224010008",
+        "朱昌镇中心幼儿园",
+        "520502103000",
+        SchoolKind::Kindergarten,
+        false,
+    ),
+    (
+        "5224010009",
+        "千溪彝族苗族白族乡民族学校",
+        "520502200000",
+        SchoolKind::NineYear,
+        true,
+    ),
+    (
+        "5224010010",
+        "阴底彝族苗族白族乡中学",
+        "520502201000",
+        SchoolKind::Junior,
+        true,
+    ),
+];
+
+struct DemoUser {
+    username: &'static str,
+    name: &'static str,
+    role: Role,
+    region: &'static str,
+    school: Option<usize>,
+}
+
+const USERS: [DemoUser; 8] = [
+    DemoUser {
+        username: "admin",
+        name: "系统管理员",
+        role: Role::SystemAdmin,
+        region: "520000000000",
+        school: None,
+    },
+    DemoUser {
+        username: "bureau",
+        name: "七星关区教育局 王科长",
+        role: Role::Bureau,
+        region: COUNTY,
+        school: None,
+    },
+    DemoUser {
+        username: "minzheng",
+        name: "梨树镇儿童督导员 李娟",
+        role: Role::CivilAffairs,
+        region: "520502101000",
+        school: None,
+    },
+    DemoUser {
+        username: "director",
+        name: "小屯沟村儿童主任 杨秀英",
+        role: Role::ChildDirector,
+        region: "520502101205",
+        school: None,
+    },
+    DemoUser {
+        username: "principal",
+        name: "梨树镇九年一贯制学校 陈校长",
+        role: Role::Principal,
+        region: "",
+        school: Some(3),
+    },
+    DemoUser {
+        username: "teacher1",
+        name: "龙老师（班主任）",
+        role: Role::HeadTeacher,
+        region: "",
+        school: Some(3),
+    },
+    DemoUser {
+        username: "teacher2",
+        name: "吴老师（任课教师）",
+        role: Role::Teacher,
+        region: "",
+        school: Some(3),
+    },
+    DemoUser {
+        username: "volunteer",
+        name: "爱心妈妈 张华",
+        role: Role::Volunteer,
+        region: "520502101000",
+        school: None,
+    },
+];
+
+fn code(s: &str) -> StoreResult<RegionCode> {
+    RegionCode::parse(s).map_err(|_| shouhu_store::StoreError::Seed(s.to_owned()))
+}
+
+/// Loads the demo county unless the database already has users, then prints the accounts.
+pub fn load_if_empty(store: &Store) -> anyhow::Result<()> {
+    let has_users = store.with_conn(|conn| users::count(conn))? > 0;
+    if !has_users {
+        let password = Password::parse(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+        store
+            .with_conn(|conn| conn_load(conn, &hash))
+            .context("loading the demo county")?;
+    }
+    println!("演示账号 / demo accounts (password 密码: {DEMO_PASSWORD}):");
+    for u in &USERS {
+        println!("  {:<10} {:<14} {}", u.username, u.role.code(), u.name);
+    }
+    Ok(())
+}
+
+fn grades_of(kind: SchoolKind) -> Vec<Grade> {
+    (-2..=12)
+        .filter_map(|n| Grade::new(n).ok())
+        .filter(|g| kind.teaches(*g))
+        .collect()
+}
+
+fn conn_load(conn: &mut Conn, hash: &str) -> StoreResult<()> {
+    let op = Scope::local_operator();
+    shouhu_store::transaction(conn, |conn| {
+        for (c, name) in VILLAGES {
+            regions::create(
+                conn,
+                &op,
+                NewRegion {
+                    code: code(c)?,
+                    name: name.to_owned(),
+                },
+            )?;
+        }
+        let year = SchoolYear::containing(today_shanghai());
+        let mut school_ids = Vec::new();
+        for (c, name, region, kind, boarding) in SCHOOLS {
+            let input = SchoolInput {
+                code: c.to_owned(),
+                name: name.to_owned(),
+                region: code(region)?,
+                kind,
+                boarding,
+                hotline: None,
+                address: None,
+            };
+            let school = schools::create(conn, &op, &input)?;
+            for grade in grades_of(kind).into_iter().take(6) {
+                for n in 1..=2 {
+                    let class = ClassInput {
+                        school_id: school.id,
+                        school_year: year,
+                        grade,
+                        name: format!("{grade}（{n}）班"),
+                        head_teachers: vec![],
+                    };
+                    classes::create(conn, &op, &class)?;
+                }
+            }
+            school_ids.push(school.id);
+        }
+        for u in &USERS {
+            let school_id = u.school.map(|i| school_ids[i]);
+            let region = if u.region.is_empty() {
+                code(SCHOOLS[u.school.unwrap_or(0)].2)?
+            } else {
+                code(u.region)?
+            };
+            let input = UserInput {
+                username: u.username.to_owned(),
+                display_name: u.name.to_owned(),
+                role: u.role,
+                region,
+                school_id,
+            };
+            let user = users::create(conn, &op, input, hash)?;
+            if u.role == Role::HeadTeacher {
+                let first = classes::list(conn, &op, school_ids[3])?;
+                if let Some(view) = first.into_iter().find(|c| c.class.grade == 1) {
+                    let input = ClassInput {
+                        school_id: view.class.school_id,
+                        school_year: year,
+                        grade: Grade::parse("1")
+                            .map_err(|e| shouhu_store::StoreError::Seed(e.to_string()))?,
+                        name: view.class.name.clone(),
+                        head_teachers: vec![user.id],
+                    };
+                    classes::update(conn, &op, view.class.id, view.class.version, &input)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
