@@ -184,6 +184,24 @@ pub fn load_if_empty(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Loads the demo county into a database without users; returns whether it did.
+pub fn load_quietly(store: &Store) -> anyhow::Result<bool> {
+    if store.with_conn(|conn| users::count(conn))? > 0 {
+        return Ok(false);
+    }
+    let password = Password::parse(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .with_conn(|conn| conn_load(conn, &hash))
+        .context("loading the demo county")?;
+    Ok(true)
+}
+
+/// The demo accounts' user names, for tests and the printed list.
+pub fn usernames() -> impl Iterator<Item = &'static str> {
+    USERS.iter().map(|u| u.username)
+}
+
 fn grades_of(kind: SchoolKind) -> Vec<Grade> {
     (-2..=12)
         .filter_map(|n| Grade::new(n).ok())

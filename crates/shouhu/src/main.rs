@@ -1,19 +1,14 @@
 //! `shouhu`: the one binary. Parses the command line and hands each subcommand to its module.
 
-mod cli;
-mod demo;
-mod operator;
-
 use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,shouhu=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    cli::Cli::parse().run().await
+    shouhu::cli::Cli::parse().run().await
 }
