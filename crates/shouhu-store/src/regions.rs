@@ -90,8 +90,22 @@ pub fn national_table(province: Option<&str>) -> StoreResult<Vec<RegionRow>> {
     Ok(rows)
 }
 
-/// Inserts or renames regions, parents first; all or nothing. Returns how many rows were new.
-pub fn upsert(conn: &mut Conn, scope: &Scope, mut rows: Vec<RegionRow>) -> StoreResult<usize> {
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub added: usize,
+    pub renamed: usize,
+    pub unchanged: usize,
+}
+
+/// Adds new regions, parents first, all or nothing. Known codes keep their names unless `rename`:
+/// an older edition (the 2022 village file) must not undo the 2023 names of the shipped table.
+pub fn upsert(
+    conn: &mut Conn,
+    scope: &Scope,
+    mut rows: Vec<RegionRow>,
+    rename: bool,
+) -> StoreResult<ImportCounts> {
     if let Some(outside) = rows.iter().find(|r| !scope.covers_region(&r.code)) {
         return Err(StoreError::Seed(format!(
             "{} is outside the caller's scope",
@@ -100,34 +114,36 @@ pub fn upsert(conn: &mut Conn, scope: &Scope, mut rows: Vec<RegionRow>) -> Store
     }
     rows.sort_by(|a, b| a.code.cmp(&b.code));
     conn.transaction(|conn| {
-        let existing: std::collections::HashSet<String> = regions::table
-            .select(regions::code)
-            .load::<String>(conn)?
+        let existing: std::collections::HashMap<String, String> = regions::table
+            .select((regions::code, regions::name))
+            .load::<(String, String)>(conn)?
             .into_iter()
             .collect();
-        let (new, known): (Vec<_>, Vec<_>) = rows
-            .into_iter()
-            .partition(|r| !existing.contains(r.code.as_str()));
-        let inserted = new.len();
-        let records: Vec<Region> = new.into_iter().map(RegionRow::into_record).collect();
+        let mut counts = ImportCounts::default();
+        let mut records = Vec::new();
+        for row in rows {
+            match existing.get(row.code.as_str()) {
+                None => records.push(row.into_record()),
+                Some(name) if rename && *name != row.name => {
+                    diesel::update(regions::table.find(row.code.as_str()))
+                        .set(regions::name.eq(&row.name))
+                        .execute(conn)?;
+                    counts.renamed += 1;
+                }
+                Some(_) => counts.unchanged += 1,
+            }
+        }
+        counts.added = records.len();
         for chunk in records.chunks(INSERT_CHUNK) {
             let insert = diesel::insert_into(regions::table).values(chunk);
             on_inner!(conn, |c| insert.execute(c))?;
         }
-        for row in known {
-            diesel::update(regions::table.find(row.code.as_str()))
-                .set(regions::name.eq(&row.name))
-                .execute(conn)?;
-        }
-        audit::record(
-            conn,
-            scope,
-            "region.import",
-            "regions",
-            &format!("new={inserted}"),
-            None,
-        )?;
-        Ok(inserted)
+        let detail = format!(
+            "added={} renamed={} unchanged={}",
+            counts.added, counts.renamed, counts.unchanged
+        );
+        audit::record(conn, scope, "region.import", "regions", &detail, None)?;
+        Ok(counts)
     })
 }
 

@@ -111,6 +111,9 @@ enum RegionsCommand {
     /// Add or rename regions from a CSV file (code,name,level,parent_code[,urban_rural]).
     Import {
         file: PathBuf,
+        /// Also rename regions whose code is known but whose name differs in the file.
+        #[arg(long)]
+        rename: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -135,8 +138,8 @@ impl Cli {
                 password,
                 db,
             }) => operator::reset_password(&db.open()?, &username, password),
-            Command::Regions(RegionsCommand::Import { file, db }) => {
-                operator::import_regions(&db.open()?, &file)
+            Command::Regions(RegionsCommand::Import { file, rename, db }) => {
+                operator::import_regions(&db.open()?, &file, rename).map(|_| ())
             }
         }
     }

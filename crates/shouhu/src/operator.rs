@@ -1,6 +1,6 @@
 //! Commands run by the local operator on the server: full scope, audited as `local-operator`.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -16,8 +16,8 @@ pub fn ensure_regions(store: &Store) -> anyhow::Result<()> {
     store.with_conn(|conn| {
         if regions::count(conn)? == 0 {
             let rows = regions::national_table(None)?;
-            let n = regions::upsert(conn, &Scope::local_operator(), rows)?;
-            tracing::info!(regions = n, "loaded the national region table");
+            let counts = regions::upsert(conn, &Scope::local_operator(), rows, false)?;
+            tracing::info!(regions = counts.added, "loaded the national region table");
         }
         Ok(())
     })?;
@@ -142,12 +142,20 @@ pub fn reset_password(
     Ok(())
 }
 
-pub fn import_regions(store: &Store, file: &PathBuf) -> anyhow::Result<()> {
+pub fn import_regions(
+    store: &Store,
+    file: &Path,
+    rename: bool,
+) -> anyhow::Result<regions::ImportCounts> {
     let input =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let rows = regions::read_csv(std::io::BufReader::new(input))?;
     let total = rows.len();
-    let new = store.with_conn(|conn| regions::upsert(conn, &Scope::local_operator(), rows))?;
-    println!("regions: {total} read, {new} new, {} updated", total - new);
-    Ok(())
+    let c =
+        store.with_conn(|conn| regions::upsert(conn, &Scope::local_operator(), rows, rename))?;
+    println!(
+        "regions: {total} read, {} added, {} renamed, {} unchanged",
+        c.added, c.renamed, c.unchanged
+    );
+    Ok(c)
 }

@@ -123,7 +123,7 @@ impl TestApp {
         store
             .with_conn(|conn| {
                 let rows = regions::national_table(Some("52"))?;
-                regions::upsert(conn, &Scope::local_operator(), rows)
+                regions::upsert(conn, &Scope::local_operator(), rows, false)
             })
             .expect("regions");
         shouhu::demo::load_quietly(&store).expect("demo county");

@@ -1,0 +1,132 @@
+//! The command line as an operator uses it: the real `shouhu` binary on a fresh data directory, and
+//! the region import on both databases.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::TestApp;
+use shouhu_store::{Scope, regions};
+
+const VILLAGES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/regions/regions-guizhou-village.csv"
+);
+
+fn shouhu(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_shouhu"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run shouhu")
+}
+
+#[test]
+fn migrate_then_add_list_disable_and_reset_a_user() {
+    let dir = std::env::temp_dir().join(format!("shouhu-cli-{}", rand::random::<u64>()));
+    let out = shouhu(&dir, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("shouhu.sqlite3").exists());
+
+    let out = shouhu(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--username",
+            "qxg",
+            "--name",
+            "七星关区教育局",
+            "--role",
+            "bureau",
+            "--region",
+            "520502",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("created user qxg (bureau) at 520502000000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("password: "),
+        "a generated password is printed once"
+    );
+
+    let out = shouhu(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--username",
+            "x",
+            "--role",
+            "bureau",
+            "--region",
+            "12345",
+        ],
+    );
+    assert!(!out.status.success(), "a malformed region code is refused");
+
+    let out = shouhu(&dir, &["user", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("qxg"));
+
+    let out = shouhu(&dir, &["user", "disable", "qxg"]);
+    assert!(out.status.success());
+    let out = shouhu(&dir, &["user", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("disabled"));
+
+    let out = shouhu(
+        &dir,
+        &["user", "reset-password", "qxg", "--password", "abc12345xyz"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn villages_import_adds_only_what_is_new(app: TestApp) {
+    let path = std::path::Path::new(VILLAGES);
+    let first = shouhu::operator::import_regions(&app.store, path, false).unwrap();
+    // Guizhou has 17,936 villages in the 2022 file; the demo county added four of them already.
+    assert_eq!(
+        first.added,
+        17_936 - 4 + 1,
+        "villages plus the township 2023 dropped (羊艾农场)"
+    );
+    let again = shouhu::operator::import_regions(&app.store, path, false).unwrap();
+    assert_eq!(again.added, 0, "re-importing changes nothing");
+    assert_eq!(again.renamed, 0);
+    // The 2023 name of the shipped table survives the older file.
+    let code = shouhu_domain::RegionCode::parse("520324116000").unwrap();
+    let town = app
+        .store
+        .with_conn(|c| regions::get(c, &Scope::local_operator(), &code))
+        .unwrap();
+    assert_eq!(town.name, "桴㯊镇");
+    let village = shouhu_domain::RegionCode::parse("520502102207").unwrap();
+    let v = app
+        .store
+        .with_conn(|c| regions::get(c, &Scope::local_operator(), &village))
+        .unwrap();
+    assert_eq!(
+        (v.level.as_str(), v.parent_code.as_deref()),
+        ("village", Some("520502102000"))
+    );
+}
+both_dbs!(villages_import_adds_only_what_is_new);
