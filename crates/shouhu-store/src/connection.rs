@@ -98,6 +98,17 @@ pub fn run_migrations(conn: &mut Conn) -> Result<usize, StoreError> {
     applied.map_err(|e| StoreError::Migration(e.to_string()))
 }
 
+/// Reverts every migration, newest first (tests use it to prove each `down.sql` undoes its `up.sql`).
+pub fn revert_migrations(conn: &mut Conn) -> Result<usize, StoreError> {
+    let reverted = match conn {
+        Conn::Postgres(c) => c
+            .revert_all_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+        Conn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    reverted.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
 /// Runs one query, written once, on the inner connection. Diesel's multi-backend cannot yet
 /// build batch inserts or `RETURNING` clauses, though both databases run them; this passes the
 /// same query to whichever connection is in use.

@@ -16,7 +16,7 @@ mod scope;
 pub mod users;
 
 pub use clock::now_ms;
-pub use connection::{Conn, DatabaseUrl, establish, run_migrations};
+pub use connection::{Conn, DatabaseUrl, establish, revert_migrations, run_migrations};
 pub use error::{StoreError, StoreResult};
 pub use scope::{Actor, Scope};
 
