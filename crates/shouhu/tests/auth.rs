@@ -144,6 +144,10 @@ async fn the_language_can_be_switched_to_english(app: TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = browser.get_text("/").await;
     assert!(html.contains("Workbench") && html.contains("lang=\"en\""));
+    // The choice is kept on the account: a fresh sign-in elsewhere comes back in English.
+    let elsewhere = app.login("bureau").await;
+    let (_, html) = elsewhere.get_text("/").await;
+    assert!(html.contains("Workbench"));
     browser.get("/lang/zh-CN").await;
     let (_, html) = browser.get_text("/").await;
     assert!(html.contains("工作台"));

@@ -245,6 +245,21 @@ pub async fn switch_language(
         .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
         .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
         .unwrap_or_else(|| "/".to_owned());
+    // A signed-in user's choice is kept on the account, so it follows them to other devices.
+    if let Some(session) = jar.get(SESSION_COOKIE) {
+        let hash = auth::hash_secret(session.value());
+        let policy = state.config.session;
+        state
+            .store
+            .run(move |conn| {
+                if let Some((_, user)) = auth::active_session(conn, &hash, now_ms(), policy)? {
+                    let scope = users::scope_for(conn, &user, None)?;
+                    users::set_locale(conn, &scope, locale.code())?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
     let jar = jar.add(cookie(
         LANG_COOKIE,
         locale.code().to_owned(),
