@@ -357,41 +357,34 @@ mod tests {
         if let Some(p) = deceased_father_still_away.as_mut() {
             p.cannot_guard = Some(R::Deceased);
         }
-        let cases: Vec<(&str, ChildFacts, bool, XuejiLeftBehind, bool)> = vec![
+        fn expect(mca: bool, xueji: XuejiLeftBehind, census: bool) -> LeftBehind {
+            LeftBehind { mca, xueji, census }
+        }
+        let cases: Vec<(&str, ChildFacts, LeftBehind)> = vec![
             (
                 "father away a year, mother 重残",
                 child(away_since(year), unable(R::SeriousDisability)),
-                true,
-                One,
-                true,
+                expect(true, One, true),
             ),
             (
                 "mother away a year, father 重病",
                 child(unable(R::SeriousIllness), away_since(year)),
-                true,
-                One,
-                true,
+                expect(true, One, true),
             ),
             (
                 "both away two months: 民政 sets no duration",
                 child(away_since(day(2026, 4, 1)), away_since(day(2026, 4, 1))),
-                true,
-                Zero,
-                false,
+                expect(true, Zero, false),
             ),
             (
                 "sixteenth birthday on the reference date",
                 with(|c| c.birth_date = day(2010, 6, 1), both_year.clone()),
-                false,
-                Two,
-                true,
+                expect(false, Two, true),
             ),
             (
                 "sixteen tomorrow",
                 with(|c| c.birth_date = day(2010, 6, 2), both_year.clone()),
-                true,
-                Two,
-                true,
+                expect(true, Two, true),
             ),
             (
                 "urban hukou",
@@ -399,109 +392,87 @@ mod tests {
                     |c| c.hukou_type = Some(HukouType::NonAgricultural),
                     both_year.clone(),
                 ),
-                false,
-                Two,
-                true,
+                expect(false, Two, true),
             ),
             (
                 "hukou type unknown",
                 with(|c| c.hukou_type = None, both_year.clone()),
-                false,
-                Two,
-                true,
+                expect(false, Two, true),
             ),
             (
                 "father deceased, mother away",
                 child(unable(R::Deceased), away_since(year)),
-                true,
-                One,
-                true,
+                expect(true, One, true),
             ),
             (
                 "father deceased but still marked away, mother at home",
                 child(deceased_father_still_away.clone(), home()),
-                false,
-                Zero,
-                false,
+                expect(false, Zero, false),
             ),
             (
                 "father deceased but still marked away, mother away",
                 child(deceased_father_still_away, away_since(year)),
-                true,
-                One,
-                true,
+                expect(true, One, true),
             ),
             (
                 "father back home since last week, mother at home",
                 child(home(), home()),
-                false,
-                Zero,
-                false,
+                expect(false, Zero, false),
             ),
-            ("both away for a year", both_year.clone(), true, Two, true),
+            (
+                "both away for a year",
+                both_year.clone(),
+                expect(true, Two, true),
+            ),
             (
                 "father away five months, mother at home and healthy",
                 child(away_since(day(2026, 1, 1)), home()),
-                false,
-                One,
-                false,
+                expect(false, One, false),
             ),
             (
                 "father away exactly six months, mother 失联",
                 child(away_since(day(2025, 12, 1)), unable(R::Missing)),
-                true,
-                One,
-                true,
+                expect(true, One, true),
             ),
             (
                 "father away six months less a day, mother 服刑",
                 child(away_since(day(2025, 12, 2)), unable(R::Imprisoned)),
-                true,
-                One,
-                false,
+                expect(true, One, false),
             ),
             (
                 "both away exactly three months",
                 child(away_since(day(2026, 3, 1)), away_since(day(2026, 3, 1))),
-                true,
-                Two,
-                false,
+                expect(true, Two, false),
             ),
             (
                 "both away three months less a day",
                 child(away_since(day(2026, 3, 2)), away_since(day(2026, 3, 2))),
-                true,
-                Zero,
-                false,
+                expect(true, Zero, false),
             ),
             (
                 "both away, leaving dates unknown",
                 child(away_in(None, None), away_in(None, None)),
-                true,
-                Zero,
-                false,
+                expect(true, Zero, false),
             ),
             (
                 "both leave next month",
                 child(away_since(day(2026, 7, 1)), away_since(day(2026, 7, 1))),
-                false,
-                Zero,
-                false,
+                expect(false, Zero, false),
             ),
             (
                 "father unrecorded, mother away",
                 child(None, away_since(year)),
-                false,
-                One,
-                true,
+                expect(false, One, true),
             ),
-            ("nothing recorded", child(None, None), false, Zero, false),
+            (
+                "nothing recorded",
+                child(None, None),
+                expect(false, Zero, false),
+            ),
             (
                 "orphan: both deceased",
                 child(unable(R::Deceased), unable(R::Deceased)),
-                false,
-                Zero,
-                false,
+                expect(false, Zero, false),
             ),
             (
                 "father works in the child's own township, mother deceased",
@@ -509,23 +480,17 @@ mod tests {
                     away_in(Some(year), Some("520502103205")),
                     unable(R::Deceased),
                 ),
-                true,
-                One,
-                false,
+                expect(true, One, false),
             ),
             (
                 "father works in another township of the county",
                 child(away_in(Some(year), Some("520502104")), home()),
-                false,
-                One,
-                true,
+                expect(false, One, true),
             ),
             (
                 "father's work known only by county",
                 child(away_in(Some(year), Some("520502")), home()),
-                false,
-                One,
-                true,
+                expect(false, One, true),
             ),
             (
                 "own township, but the child's home is known only by county",
@@ -533,9 +498,7 @@ mod tests {
                     |c| c.residence_region = Some(rc("520502")),
                     child(away_in(Some(year), Some("520502103205")), home()),
                 ),
-                false,
-                One,
-                true,
+                expect(false, One, true),
             ),
             (
                 "seventeen: outside 民政 and compulsory education",
@@ -546,16 +509,12 @@ mod tests {
                     },
                     both_year.clone(),
                 ),
-                false,
-                Zero,
-                true,
+                expect(false, Zero, true),
             ),
             (
                 "eighteen today",
                 with(|c| c.birth_date = day(2008, 6, 1), both_year.clone()),
-                false,
-                Two,
-                false,
+                expect(false, Two, false),
             ),
             (
                 "graduated",
@@ -563,9 +522,7 @@ mod tests {
                     |c| c.schooling = SchoolingStatus::Graduated,
                     both_year.clone(),
                 ),
-                true,
-                Zero,
-                true,
+                expect(true, Zero, true),
             ),
             (
                 "送教上门 stays on the roll",
@@ -573,9 +530,7 @@ mod tests {
                     |c| c.schooling = SchoolingStatus::HomeTaught,
                     both_year.clone(),
                 ),
-                true,
-                Two,
-                true,
+                expect(true, Two, true),
             ),
             (
                 "not born yet",
@@ -586,17 +541,15 @@ mod tests {
                     },
                     both_year.clone(),
                 ),
-                false,
-                Zero,
-                false,
+                expect(false, Zero, false),
             ),
         ];
-        for (name, facts, mca, xueji, census) in cases {
+        for (name, facts, expected) in cases {
             let got = LeftBehind::of(&facts, as_of());
-            assert_eq!(got, LeftBehind { mca, xueji, census }, "{name}");
-            assert_eq!(got.under(Caliber::Mca), mca_left_behind(&facts, as_of()));
-            assert_eq!(got.under(Caliber::Xueji), xueji != Zero, "{name}");
-            assert_eq!(got.under(Caliber::Census), census, "{name}");
+            assert_eq!(got, expected, "{name}");
+            assert_eq!(got.under(Caliber::Mca), expected.mca, "{name}");
+            assert_eq!(got.under(Caliber::Xueji), expected.xueji != Zero, "{name}");
+            assert_eq!(got.under(Caliber::Census), expected.census, "{name}");
         }
     }
 
