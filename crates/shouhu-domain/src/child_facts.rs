@@ -1,7 +1,7 @@
 //! The coded facts of a child's file (一人一档): documents, hukou, schooling, health, care, aid.
 //!
 //! Each list follows the forms schools and 民政 fill in (学籍 fields, the 2016 national survey,
-//! county 建档 templates), so an imported roster maps onto it without a translation table.
+//! county 建档 templates); `parse` accepts the spellings found in rosters people already keep.
 
 use std::fmt;
 
@@ -143,8 +143,8 @@ impl IdDocType {
 }
 
 choice! {
-    /// 户口性质. Many provinces have merged both into 居民户口 since 2014; the field then records
-    /// whether the household is registered in a village, which is what the 民政 caliber asks.
+    /// 户口性质. Where both have been merged into 居民户口 (since the 2014 hukou reform), record
+    /// whether the family is registered as rural, which is what 农村留守儿童 turns on.
     pub enum HukouType: "hukou_type", ChildFactError::HukouType {
         Agricultural = "agricultural", "农业", ["1", "农业户口", "农业户", "农村", "农村户口"];
         NonAgricultural = "non_agricultural", "非农业",

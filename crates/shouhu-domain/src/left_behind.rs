@@ -50,6 +50,7 @@ choice! {
 pub struct WorkAway {
     /// The day the parent left. Often unknown in files imported from old rosters.
     pub since: Option<NaiveDate>,
+    /// For returns that split work in and outside the province; the calibers read `region`.
     pub province: Option<Province>,
     /// As precise as known: a county, a township or a village.
     pub region: Option<RegionCode>,
