@@ -1,27 +1,49 @@
-//! Pure rules and types of Shouhu: identifiers, regions, roles, schools. No I/O.
+//! Pure rules and types of Shouhu: identifiers, regions, roles, schools, child facts and the
+//! left-behind calibers. No I/O.
 //!
 //! Every value that arrives as text is a newtype built by `parse`, so holding one proves it was
 //! checked. Every error has a Chinese `Display` and a stable `code()` the web layer translates.
 
 #[macro_use]
 mod serde_str;
+#[macro_use]
+mod choice;
 
+mod child_facts;
 mod clock;
+mod ethnicity;
 mod id_card;
+mod left_behind;
+mod name_pinyin;
 mod password;
 mod person_name;
 mod phone;
+mod privacy;
+mod province;
 mod region_code;
 mod role;
 mod school;
 mod sex;
 mod text;
 
+pub use child_facts::{
+    Assistance, Boarding, CareArrangement, ChildFactError, DisabilityCategory, DisabilityGrade,
+    FactText, GuardianshipRating, HardshipRecord, HardshipTag, HealthKind, HealthStatus, HukouType,
+    IdDocType, IncomeSource, KeyChild, SchoolingStatus,
+};
 pub use clock::{shanghai, today_shanghai};
+pub use ethnicity::Ethnicity;
 pub use id_card::{IdCardError, IdCardNo, check_char};
+pub use left_behind::{
+    AgeBand, Caliber, CannotGuardReason, ChildFacts, LeftBehind, ParentFacts, WorkAway,
+    XuejiLeftBehind, age_on, census_left_behind, mca_left_behind, xueji_code,
+};
+pub use name_pinyin::{NamePinyin, name_pinyin};
 pub use password::{Password, PasswordError, hash_password, verify_password};
 pub use person_name::{PersonName, PersonNameError};
 pub use phone::{PhoneError, PhoneKind, PhoneNo};
+pub use privacy::mask_address;
+pub use province::{Province, ProvinceError};
 pub use region_code::{
     RegionCode, RegionCodeError, RegionLevel, RegionLevelError, TownshipKind, VillageKind,
 };
@@ -67,6 +89,49 @@ mod tests {
         keys.extend([N::Empty, N::TooLong, N::Character { ch: '!' }].map(|e| e.code()));
         use PasswordError as W;
         keys.extend([W::Short, W::Weak, W::TooLong, W::Hash].map(|e| e.code()));
+        keys.push(ProvinceError::Unknown.code());
+        keys.extend(Ethnicity::ALL.map(Ethnicity::label_key));
+        keys.extend(IdDocType::ALL.map(IdDocType::label_key));
+        keys.extend(HukouType::ALL.map(HukouType::label_key));
+        keys.extend(Boarding::ALL.map(Boarding::label_key));
+        keys.extend(SchoolingStatus::ALL.map(SchoolingStatus::label_key));
+        keys.extend(HealthKind::ALL.map(HealthKind::label_key));
+        keys.extend(DisabilityCategory::ALL.map(DisabilityCategory::label_key));
+        keys.extend(DisabilityGrade::ALL.map(DisabilityGrade::label_key));
+        keys.extend(CareArrangement::ALL.map(CareArrangement::label_key));
+        keys.extend(GuardianshipRating::ALL.map(GuardianshipRating::label_key));
+        keys.extend(IncomeSource::ALL.map(IncomeSource::label_key));
+        keys.extend(Assistance::ALL.map(Assistance::label_key));
+        keys.extend(HardshipTag::ALL.map(HardshipTag::label_key));
+        keys.extend(CannotGuardReason::ALL.map(CannotGuardReason::label_key));
+        keys.extend(XuejiLeftBehind::ALL.map(XuejiLeftBehind::label_key));
+        keys.extend(Caliber::ALL.map(Caliber::label_key));
+        keys.extend(AgeBand::ALL.map(AgeBand::label_key));
+        use ChildFactError as C;
+        let facts = [
+            C::Ethnicity,
+            C::IdDocType,
+            C::HukouType,
+            C::Boarding,
+            C::Schooling,
+            C::Health,
+            C::DisabilityCategory,
+            C::DisabilityGrade,
+            C::CareArrangement,
+            C::GuardianshipRating,
+            C::IncomeSource,
+            C::Assistance,
+            C::HardshipTag,
+            C::CannotGuardReason,
+            C::XuejiLeftBehind,
+            C::AgeBand,
+            C::Caliber,
+            C::TextEmpty,
+            C::TextTooLong,
+            C::TextCharacter,
+            C::DateOrder,
+        ];
+        keys.extend(facts.map(|e| e.code()));
         keys
     }
 
