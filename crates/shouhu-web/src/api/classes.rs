@@ -121,7 +121,8 @@ pub struct NewClass {
 #[serde(deny_unknown_fields)]
 pub struct ClassPatch {
     /// The `version` the change is based on.
-    pub version: i32,
+    #[schema(required = true, value_type = i32)]
+    pub version: Option<i32>,
     #[schema(example = "2026-2027")]
     pub school_year: Option<String>,
     pub grade: Option<GradeIn>,
@@ -176,9 +177,10 @@ fn parse_new(body: &NewClass) -> AppResult<ClassInput> {
 }
 
 /// The stored class with the sent fields laid over it; only sent fields are checked.
-fn parse_patch(current: &ClassView, body: &ClassPatch) -> AppResult<ClassInput> {
+fn parse_patch(current: &ClassView, body: &ClassPatch) -> AppResult<(i32, ClassInput)> {
     let c = &current.class;
     let mut f = Fields::default();
+    let version = f.check("version", body.version.ok_or("error.required"));
     let year = match &body.school_year {
         Some(raw) => f.check("school_year", school_year(raw)),
         None => Some(SchoolYear::new(c.school_year)),
@@ -197,20 +199,22 @@ fn parse_patch(current: &ClassView, body: &ClassPatch) -> AppResult<ClassInput> 
         Some(raw) => f.check("name", name(raw)),
         None => Some(c.name.clone()),
     };
-    let (Some(school_year), Some(grade), Some(name)) = (year, grade, name) else {
+    let (Some(version), Some(school_year), Some(grade), Some(name)) = (version, year, grade, name)
+    else {
         return Err(f.into_error());
     };
     let head_teachers = match &body.head_teacher_ids {
         Some(ids) => teachers(ids),
         None => current.head_teachers.iter().map(|t| t.user_id).collect(),
     };
-    Ok(ClassInput {
+    let input = ClassInput {
         school_id: c.school_id,
         school_year,
         grade,
         name,
         head_teachers,
-    })
+    };
+    Ok((version, input))
 }
 
 fn location(id: i64) -> String {
@@ -335,8 +339,7 @@ pub async fn update(
         .store
         .run(move |conn| repo::get(conn, &read_scope, id))
         .await?;
-    let input = parse_patch(&current, &body)?;
-    let version = body.version;
+    let (version, input) = parse_patch(&current, &body)?;
     let class = state
         .store
         .run(move |conn| repo::update(conn, &scope, id, version, &input))

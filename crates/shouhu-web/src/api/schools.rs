@@ -110,7 +110,8 @@ pub struct NewSchool {
 #[serde(deny_unknown_fields)]
 pub struct SchoolPatch {
     /// The `version` the change is based on.
-    pub version: i32,
+    #[schema(required = true, value_type = i32)]
+    pub version: Option<i32>,
     pub code: Option<String>,
     pub name: Option<String>,
     pub region_code: Option<String>,
@@ -193,8 +194,9 @@ fn parse_new(body: &NewSchool) -> AppResult<SchoolInput> {
 
 /// The stored school with the sent fields laid over it. Only sent fields are checked, so a value
 /// saved under older rules does not block an unrelated change.
-fn parse_patch(current: &repo::School, body: &SchoolPatch) -> AppResult<SchoolInput> {
+fn parse_patch(current: &repo::School, body: &SchoolPatch) -> AppResult<(i32, SchoolInput)> {
     let mut f = Fields::default();
+    let version = f.check("version", body.version.ok_or("error.required"));
     let code = match &body.code {
         Some(raw) => f.check("code", school_code(raw)),
         None => Some(current.code.clone()),
@@ -216,12 +218,19 @@ fn parse_patch(current: &repo::School, body: &SchoolPatch) -> AppResult<SchoolIn
         Some(sent) => f.check("address", self::address(sent.as_deref())),
         None => Some(current.address.clone()),
     };
-    let (Some(code), Some(name), Some(region), Some(kind), Some(hotline), Some(address)) =
-        (code, name, region, kind, hotline, address)
+    let (
+        Some(version),
+        Some(code),
+        Some(name),
+        Some(region),
+        Some(kind),
+        Some(hotline),
+        Some(address),
+    ) = (version, code, name, region, kind, hotline, address)
     else {
         return Err(f.into_error());
     };
-    Ok(SchoolInput {
+    let input = SchoolInput {
         code,
         name,
         region,
@@ -229,7 +238,8 @@ fn parse_patch(current: &repo::School, body: &SchoolPatch) -> AppResult<SchoolIn
         boarding: body.boarding.unwrap_or(current.boarding),
         hotline,
         address,
-    })
+    };
+    Ok((version, input))
 }
 
 fn location(id: i64) -> String {
@@ -359,8 +369,7 @@ pub async fn update(
         .store
         .run(move |conn| repo::get(conn, &read_scope, id))
         .await?;
-    let input = parse_patch(&current, &body)?;
-    let version = body.version;
+    let (version, input) = parse_patch(&current, &body)?;
     let school = state
         .store
         .run(move |conn| repo::update(conn, &scope, id, version, &input))
