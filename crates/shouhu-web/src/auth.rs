@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
@@ -156,7 +156,12 @@ impl FromRequestParts<AppState> for ApiUser {
             })
             .await?;
         let (user, scope) = found.ok_or_else(AppError::unauthenticated)?;
-        if user.must_change_password && parts.uri.path() != "/api/v1/me" {
+        // Routers nested under `/api/v1` see the path without that prefix; judge by the original.
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(parts.uri.path(), |uri| uri.0.path());
+        if user.must_change_password && path != "/api/v1/me" {
             return Err(AppError::password_change_required());
         }
         Ok(Self { user, scope })
