@@ -77,12 +77,12 @@ pub fn active_session(
         .select((Session::as_select(), User::as_select()))
         .first(conn)
         .optional()?;
-    if let Some((session, _)) = &found {
-        if now - session.last_seen_at > 60_000 {
-            diesel::update(sessions::table.find(id_hash))
-                .set(sessions::last_seen_at.eq(now))
-                .execute(conn)?;
-        }
+    if let Some((session, _)) = &found
+        && now - session.last_seen_at > 60_000
+    {
+        diesel::update(sessions::table.find(id_hash))
+            .set(sessions::last_seen_at.eq(now))
+            .execute(conn)?;
     }
     Ok(found)
 }

@@ -175,10 +175,11 @@ pub async fn cross_site_guard(request: Request, next: Next) -> Result<Response, 
     );
     if unsafe_method {
         let headers = request.headers();
-        if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-            if site != "same-origin" && site != "none" {
-                return Err(AppError::forbidden("error.csrf"));
-            }
+        if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+            && site != "same-origin"
+            && site != "none"
+        {
+            return Err(AppError::forbidden("error.csrf"));
         }
         if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
             let host = headers

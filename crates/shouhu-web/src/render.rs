@@ -62,10 +62,11 @@ pub async fn render_errors(
     let Some(error) = response.extensions_mut().remove::<AppError>() else {
         return response;
     };
-    if error.status == StatusCode::FORBIDDEN && error.code != "password_change_required" {
-        if let Some(scope) = caller.take() {
-            record_denial(&state, scope, target, error.key.clone()).await;
-        }
+    if error.status == StatusCode::FORBIDDEN
+        && error.code != "password_change_required"
+        && let Some(scope) = caller.take()
+    {
+        record_denial(&state, scope, target, error.key.clone()).await;
     }
     if is_api {
         return api_body(&tr, &error);

@@ -169,7 +169,7 @@ fn code(s: &str) -> StoreResult<RegionCode> {
 
 /// Loads the demo county unless the database already has users, then prints the accounts.
 pub fn load_if_empty(store: &Store) -> anyhow::Result<()> {
-    let has_users = store.with_conn(|conn| users::count(conn))? > 0;
+    let has_users = store.with_conn(users::count)? > 0;
     if !has_users {
         let password = Password::parse(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
         let hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -186,7 +186,7 @@ pub fn load_if_empty(store: &Store) -> anyhow::Result<()> {
 
 /// Loads the demo county into a database without users; returns whether it did.
 pub fn load_quietly(store: &Store) -> anyhow::Result<bool> {
-    if store.with_conn(|conn| users::count(conn))? > 0 {
+    if store.with_conn(users::count)? > 0 {
         return Ok(false);
     }
     let password = Password::parse(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -83,7 +83,9 @@ impl UserForm {
         let display_name = parse_display_name(&self.display_name)
             .map_err(|k| fail("display_name", k))
             .ok();
-        let role = Role::parse(&self.role).map_err(|e| fail("role", e.code())).ok();
+        let role = Role::parse(&self.role)
+            .map_err(|e| fail("role", e.code()))
+            .ok();
         let school_role = role.is_some_and(Role::works_in_school);
         let school_id = if school_role {
             match self.school_id.trim() {

@@ -176,7 +176,11 @@ pub async fn list(
     let truncated = found.len() > LIST_LIMIT;
     let page = UsersPage {
         frame: Frame::for_user(&user).with_notice(notice_key(query.done.as_deref())),
-        rows: found.iter().take(LIST_LIMIT).map(|u| names.row(u)).collect(),
+        rows: found
+            .iter()
+            .take(LIST_LIMIT)
+            .map(|u| names.row(u))
+            .collect(),
         roles: role_choices(&t, Role::ALL.into_iter(), query.role.trim()),
         schools: names.school_choices(query.school.trim()),
         q: query.q,
@@ -370,7 +374,10 @@ pub async fn create(
         Some(p) => (p, None),
         None => {
             let plain = generate_password();
-            (Password::parse(&plain).map_err(AppError::internal)?, Some(plain))
+            (
+                Password::parse(&plain).map_err(AppError::internal)?,
+                Some(plain),
+            )
         }
     };
     let hashed = hash(password).await?;
@@ -546,9 +553,15 @@ pub async fn edit(
         }
         Edited::Stale(now) => {
             let typed = typed_summary(&t, &form);
-            let mut page =
-                form_page(&state, t, &user, Some(editing), form_of(&now), FieldErrors::new())
-                    .await?;
+            let mut page = form_page(
+                &state,
+                t,
+                &user,
+                Some(editing),
+                form_of(&now),
+                FieldErrors::new(),
+            )
+            .await?;
             page.message = Some("users.conflict");
             page.typed = typed;
             with_status(StatusCode::CONFLICT, page)
@@ -639,7 +652,13 @@ struct ConfirmPage {
     act: Act,
 }
 
-async fn confirm(state: &AppState, t: Tr, user: PageUser, id: &str, act: Act) -> AppResult<Response> {
+async fn confirm(
+    state: &AppState,
+    t: Tr,
+    user: PageUser,
+    id: &str,
+    act: Act,
+) -> AppResult<Response> {
     require_manager(&user, DENIED)?;
     let row = load(state, &user, parse_id(id)?).await?;
     let page = ConfirmPage {
