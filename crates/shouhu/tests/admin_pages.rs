@@ -626,3 +626,35 @@ async fn a_head_teachers_denial_is_audited(app: TestApp) {
     assert!(log.contains("您无权管理用户"));
 }
 both_dbs!(a_head_teachers_denial_is_audited);
+
+async fn the_user_list_filters_by_text_role_and_school(app: TestApp) {
+    let bureau = app.login("bureau").await;
+    let (status, all) = bureau.get_text("/admin/users").await;
+    assert_eq!(status, StatusCode::OK);
+    for name in ["bureau", "minzheng", "director", "teacher1", "volunteer"] {
+        assert!(all.contains(&format!(">{name}</a>")), "{name}");
+    }
+    assert!(
+        !all.contains(">admin</a>"),
+        "the province administrator is above the county"
+    );
+    assert!(all.contains("梨树镇") && all.contains("班主任"));
+
+    let (_, found) = bureau.get_text("/admin/users?q=%E9%BE%99").await; // 龙
+    assert!(found.contains(">teacher1</a>") && !found.contains(">minzheng</a>"));
+    let (_, found) = bureau.get_text("/admin/users?q=TEACHER").await;
+    assert!(found.contains(">teacher1</a>") && found.contains(">teacher2</a>"));
+    // `_` is a literal character, not a wildcard.
+    let (_, none) = bureau.get_text("/admin/users?q=teacher_").await;
+    assert!(none.contains("没有符合条件的用户"));
+
+    let (_, staff) = bureau
+        .get_text(&format!("/admin/users?school={}", school_3(&app)))
+        .await;
+    assert!(staff.contains(">principal</a>") && staff.contains(">teacher2</a>"));
+    assert!(!staff.contains(">director</a>"));
+    let (_, heads) = bureau.get_text("/admin/users?role=head_teacher").await;
+    assert!(heads.contains(">teacher1</a>") && !heads.contains(">teacher2</a>"));
+    assert!(heads.contains("<option value=\"head_teacher\" selected>"));
+}
+both_dbs!(the_user_list_filters_by_text_role_and_school);
