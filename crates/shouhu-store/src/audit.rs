@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 use serde::Serialize;
-use shouhu_domain::RegionCode;
+use shouhu_domain::{RegionCode, Role};
 
-use crate::schema::audit_events;
+use crate::schema::{audit_events, users};
 use crate::{Conn, Scope, StoreResult, clock};
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize)]
@@ -103,7 +103,21 @@ pub fn list(conn: &mut Conn, scope: &Scope, filter: &AuditFilter) -> StoreResult
         .into_boxed();
     if scope.region.is_some() {
         let (lo, hi) = scope.region_bounds();
-        query = query.filter(audit_events::region_code.between(lo, hi));
+        // Sign-in events are written before anyone is known, so they carry no region: an officer
+        // sees those naming a user of their subtree, the system administrator sees all of them.
+        let users_here = users::table
+            .filter(users::region_code.between(lo.clone(), hi.clone()))
+            .select(users::username);
+        let unplaced = audit_events::region_code.is_null();
+        query = if scope.role == Role::SystemAdmin {
+            query.filter(audit_events::region_code.between(lo, hi).or(unplaced))
+        } else {
+            query.filter(
+                audit_events::region_code
+                    .between(lo, hi)
+                    .or(unplaced.and(audit_events::actor_name.eq_any(users_here))),
+            )
+        };
     }
     if let Some(actor) = &filter.actor {
         query = query.filter(audit_events::actor_name.eq(actor.clone()));

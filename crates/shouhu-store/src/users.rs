@@ -132,6 +132,52 @@ pub fn list(conn: &mut Conn, scope: &Scope, filter: &UserFilter) -> StoreResult<
         .load(conn)?)
 }
 
+/// Like [`list`], for the user admin page: also matching `text` against the user name or display
+/// name, and stopping after `limit` rows so a province-wide scope stays one page.
+pub fn search(
+    conn: &mut Conn,
+    scope: &Scope,
+    filter: &UserFilter,
+    text: &str,
+    limit: i64,
+) -> StoreResult<Vec<User>> {
+    if !scope.role.manages_users() && scope.role != Role::Principal {
+        return Err(StoreError::Forbidden("user.manage"));
+    }
+    let (lo, hi) = scope.region_bounds();
+    let mut query = users::table
+        .select(User::as_select())
+        .filter(users::region_code.between(lo, hi))
+        .into_boxed();
+    if let Some(school) = scope.school.or(filter.school_id) {
+        query = query.filter(users::school_id.eq(school));
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(users::role.eq(role.code()));
+    }
+    let text = text.trim();
+    if !text.is_empty() {
+        let escaped: String = text
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            users::username
+                .like(pattern.to_lowercase())
+                .escape('\\')
+                .or(users::display_name.like(pattern).escape('\\')),
+        );
+    }
+    Ok(query
+        .order((users::region_code, users::username))
+        .limit(limit.max(1))
+        .load(conn)?)
+}
+
 /// Checks that the caller may give `input`'s role and home node, and fills in a school's node.
 fn placed(conn: &mut Conn, scope: &Scope, mut input: UserInput) -> StoreResult<UserInput> {
     if !scope.role.manages_users() || !scope.role.may_grant(input.role) {
@@ -291,6 +337,10 @@ pub fn reset_password(
         let user = get(conn, scope, id)?;
         if !scope.role.manages_users() {
             return Err(StoreError::Forbidden("user.manage"));
+        }
+        // Setting someone's password is taking over their account: only for roles one may grant.
+        if !scope.role.may_grant(user.role()?) {
+            return Err(StoreError::Forbidden("user.grant"));
         }
         diesel::update(users::table.find(id))
             .set((

@@ -17,6 +17,7 @@ use shouhu_store::{Scope, auth, now_ms, users};
 
 use crate::error::AppError;
 use crate::i18n::{Locale, Tr};
+use crate::render::Caller;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "shouhu_session";
@@ -105,6 +106,7 @@ impl FromRequestParts<AppState> for AnyPageUser {
             })
             .await?;
         let (session, user, scope) = found.ok_or_else(AppError::unauthenticated)?;
+        Caller::note(parts, &scope);
         Ok(Self(PageUser {
             user,
             scope,
@@ -156,6 +158,7 @@ impl FromRequestParts<AppState> for ApiUser {
             })
             .await?;
         let (user, scope) = found.ok_or_else(AppError::unauthenticated)?;
+        Caller::note(parts, &scope);
         // Routers nested under `/api/v1` see the path without that prefix; judge by the original.
         let path = parts
             .extensions

@@ -1,11 +1,21 @@
 //! Turns an [`AppError`] left in a response into its body, in the caller's language: JSON
 //! `{"error": {...}}` under `/api`, a redirect to sign in, or an error page.
+//!
+//! It is also where permission denials reach the audit log: every 403 answered to a signed-in
+//! caller, page or API, whichever handler or store check refused, is recorded as `access.denied`.
+//! The auth extractors leave who the caller is in a [`Caller`] slot that this layer put in the
+//! request, since the error itself does not know the user.
 
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::request::Parts;
+use shouhu_store::{Scope, audit};
 
 use crate::auth::request_locale;
 use crate::error::AppError;
@@ -20,18 +30,44 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
+/// The signed-in caller of this request, once an auth extractor has found them.
+#[derive(Clone, Default)]
+pub(crate) struct Caller(Arc<Mutex<Option<Scope>>>);
+
+impl Caller {
+    /// Called by the auth extractors when they have identified the caller.
+    pub(crate) fn note(parts: &Parts, scope: &Scope) {
+        if let Some(Ok(mut slot)) = parts.extensions.get::<Caller>().map(|c| c.0.lock()) {
+            *slot = Some(scope.clone());
+        }
+    }
+
+    fn take(&self) -> Option<Scope> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
+}
+
 pub async fn render_errors(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
     let path = request.uri().path().to_owned();
+    let target = format!("{} {path}", request.method());
     let tr = state.tr(request_locale(request.headers()));
+    let caller = Caller::default();
+    request.extensions_mut().insert(caller.clone());
     let mut response = next.run(request).await;
     let Some(error) = response.extensions_mut().remove::<AppError>() else {
         return response;
     };
+    if error.status == StatusCode::FORBIDDEN
+        && error.code != "password_change_required"
+        && let Some(scope) = caller.take()
+    {
+        record_denial(&state, scope, target, error.key.clone()).await;
+    }
     if is_api {
         return api_body(&tr, &error);
     }
@@ -56,6 +92,17 @@ pub async fn render_errors(
                 Err(e) => AppError::internal(e).status.into_response(),
             }
         }
+    }
+}
+
+/// A failure to write the event is logged, not shown: the caller is refused either way.
+async fn record_denial(state: &AppState, scope: Scope, target: String, key: String) {
+    let written = state
+        .store
+        .run(move |conn| audit::record(conn, &scope, "access.denied", &target, &key, None))
+        .await;
+    if let Err(e) = written {
+        tracing::error!(error = %e, "could not record a permission denial");
     }
 }
 
