@@ -291,3 +291,33 @@ pub fn delete(conn: &mut Conn, scope: &Scope, code: &RegionCode) -> StoreResult<
         Ok(())
     })
 }
+
+/// Townships and villages inside the caller's scope, where a school may be placed; at most
+/// `limit + 1` rows, so a caller can tell "too many for a drop-down" from "all of them".
+pub fn placements(conn: &mut Conn, scope: &Scope, limit: i64) -> StoreResult<Vec<Region>> {
+    let (lo, hi) = scope.region_bounds();
+    Ok(regions::table
+        .select(Region::as_select())
+        .filter(regions::code.between(lo, hi))
+        .filter(regions::level.eq_any([
+            RegionLevel::Township.code(),
+            RegionLevel::Village.code(),
+        ]))
+        .order(regions::code)
+        .limit(limit.saturating_add(1))
+        .load(conn)?)
+}
+
+/// The names of those `codes` that lie inside the caller's scope, as (code, name) pairs.
+pub fn names(
+    conn: &mut Conn,
+    scope: &Scope,
+    codes: &[String],
+) -> StoreResult<Vec<(String, String)>> {
+    let (lo, hi) = scope.region_bounds();
+    Ok(regions::table
+        .filter(regions::code.eq_any(codes))
+        .filter(regions::code.between(lo, hi))
+        .select((regions::code, regions::name))
+        .load(conn)?)
+}
