@@ -69,7 +69,13 @@ fn candidates(
         Err(StoreError::Forbidden(_)) => Ok(Candidates {
             people: current
                 .iter()
-                .map(|h| (h.user_id, h.display_name.clone(), Role::HeadTeacher.label_key()))
+                .map(|h| {
+                    (
+                        h.user_id,
+                        h.display_name.clone(),
+                        Role::HeadTeacher.label_key(),
+                    )
+                })
                 .collect(),
             open: false,
         }),
@@ -109,17 +115,18 @@ impl ClassForm {
         }
     }
 
-    fn parse(
-        &self,
-        school: &School,
-        allowed: &Candidates,
-    ) -> Result<ClassInput, FieldErrors> {
+    fn parse(&self, school: &School, allowed: &Candidates) -> Result<ClassInput, FieldErrors> {
         let mut errors = FieldErrors::default();
         let school_year = SchoolYear::parse(&self.school_year)
             .map_err(|e| errors.add("school_year", e.code()))
             .ok();
         let kind = SchoolKind::parse(&school.kind).ok();
-        let grade = match self.grade.parse::<i8>().ok().and_then(|n| Grade::new(n).ok()) {
+        let grade = match self
+            .grade
+            .parse::<i8>()
+            .ok()
+            .and_then(|n| Grade::new(n).ok())
+        {
             Some(g) if kind.is_some_and(|k| !k.teaches(g)) => {
                 errors.add("grade", "class.grade_not_taught");
                 None
@@ -194,6 +201,7 @@ struct ClassFormPage {
     title_key: &'static str,
     action: String,
     back: String,
+    school_id: i64,
     school_name: String,
     form: ClassForm,
     errors: FieldErrors,
@@ -269,6 +277,7 @@ fn render_form(
         title_key: ctx.title_key,
         action: ctx.action,
         back: ctx.back,
+        school_id: school.id,
         school_name: school.name.clone(),
         years: year_choices(&form.school_year),
         grades: grade_choices(school, &form.grade),
@@ -500,7 +509,8 @@ pub async fn update(
             // `view` was read after the competing save: it is what is stored now. Saving again
             // is a deliberate choice to overwrite it, so the form now carries its version.
             let current = Some(ClassSummary::of(&view));
-            let ctx = edit_context(id, view.class.version, current).with_status(StatusCode::CONFLICT);
+            let ctx =
+                edit_context(id, view.class.version, current).with_status(StatusCode::CONFLICT);
             let mut errors = FieldErrors::default();
             errors.add("form", "places.conflict");
             return render_form(t, &user, &school, &people, form, errors, ctx);

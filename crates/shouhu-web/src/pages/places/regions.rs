@@ -39,6 +39,16 @@ struct Row {
     code: String,
     name: String,
     level_key: &'static str,
+    /// Sub-regions and schools under the row, when the page counts them (not for provinces).
+    counts: Option<(i64, i64)>,
+}
+
+impl Row {
+    /// Only something with nothing under it can go, so only that gets a delete link (users
+    /// placed there are checked when deleting).
+    fn empty(&self) -> bool {
+        self.counts == Some((0, 0))
+    }
 }
 
 #[derive(Template)]
@@ -53,8 +63,10 @@ struct RegionsPage {
     can_add: bool,
     /// Offer rename and delete of the shown node (an officer, below their own root).
     can_change: bool,
-    /// Offer delete links on the rows.
+    /// Offer delete links on the rows that have nothing under them.
     can_delete_rows: bool,
+    /// Show the counts columns.
+    counted: bool,
     add_code: String,
     add_name: String,
     rename: String,
@@ -110,7 +122,16 @@ pub async fn list(
         code => Some(parse_code(code)?),
     };
     let frame = Frame::for_user(&user).with_notice(notice_key(q.done.as_deref()));
-    show(&state, t, &user, frame, node, Typed::default(), StatusCode::OK).await
+    show(
+        &state,
+        t,
+        &user,
+        frame,
+        node,
+        Typed::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn show(
@@ -128,12 +149,18 @@ async fn show(
         .store
         .run(move |conn| {
             let Some(code) = lookup else {
-                return Ok((None, Vec::new(), regions::children(conn, &scope, None)?));
+                let top = regions::children(conn, &scope, None)?;
+                let rows: Vec<(Region, Option<(i64, i64)>)> =
+                    top.into_iter().map(|r| (r, None)).collect();
+                return Ok((None, Vec::new(), rows));
             };
             let node = regions::get(conn, &scope, &code)?;
             let chain = regions::ancestry(conn, &code)?;
-            let children = regions::children(conn, &scope, Some(&code))?;
-            Ok((Some(node), chain, children))
+            let rows = regions::child_counts(conn, &scope, &code)?
+                .into_iter()
+                .map(|c| (c.region, Some((c.sub_regions, c.schools))))
+                .collect();
+            Ok((Some(node), chain, rows))
         })
         .await?;
     let scope = &user.scope;
@@ -144,7 +171,10 @@ async fn show(
             href: Some("/regions".to_owned()),
         });
     }
-    for r in chain.iter().filter(|r| Some(&r.code) != node.as_ref().map(|n| &n.code)) {
+    for r in chain
+        .iter()
+        .filter(|r| Some(&r.code) != node.as_ref().map(|n| &n.code))
+    {
         let reachable = RegionCode::parse(&r.code).is_ok_and(|c| scope.covers_region(&c));
         crumbs.push(Crumb {
             name: r.name.clone(),
@@ -158,14 +188,18 @@ async fn show(
         .is_some_and(|c| c.level() == RegionLevel::Village);
     let rows = children
         .into_iter()
-        .map(|r: Region| Row {
+        .map(|(r, counts): (Region, Option<(i64, i64)>)| Row {
             level_key: level_key(&r.level),
             code: r.code,
             name: r.name,
+            counts,
         })
         .collect();
     let node = node.map(|n| Node {
-        prefix: code.as_ref().map(|c| c.prefix().to_owned()).unwrap_or_default(),
+        prefix: code
+            .as_ref()
+            .map(|c| c.prefix().to_owned())
+            .unwrap_or_default(),
         level_key: level_key(&n.level),
         code: n.code,
         name: n.name,
@@ -178,6 +212,7 @@ async fn show(
         can_add: manages && node.is_some() && !is_village,
         can_change: manages && below_root,
         can_delete_rows: manages && node.is_some(),
+        counted: node.is_some(),
         node,
         crumbs,
         rows,
@@ -344,9 +379,7 @@ pub async fn delete(
     {
         Ok(()) => {
             let back = match &region.parent_code {
-                Some(parent) if user.scope.covers_region(&parse_code(parent)?) => {
-                    list_href(parent)
-                }
+                Some(parent) if user.scope.covers_region(&parse_code(parent)?) => list_href(parent),
                 _ => "/regions?".to_owned(),
             };
             Ok(Redirect::to(&format!("{back}&done=deleted")).into_response())

@@ -176,7 +176,8 @@ pub async fn list(
             Ok((rows, placements(conn, &scope)?))
         })
         .await?;
-    let region_value = RegionCode::parse(&q.region).map_or_else(|_| q.region.clone(), |c| c.to_string());
+    let region_value =
+        RegionCode::parse(&q.region).map_or_else(|_| q.region.clone(), |c| c.to_string());
     let page = SchoolsPage {
         frame: Frame::for_user(&user).with_notice(notice_key(q.done.as_deref())),
         t,
@@ -383,11 +384,7 @@ fn edit_context(id: i64, version: i32, conflict: Option<SchoolView>) -> FormCont
 }
 
 /// `GET /schools/new`.
-pub async fn new_form(
-    State(state): State<AppState>,
-    t: Tr,
-    user: PageUser,
-) -> AppResult<Response> {
+pub async fn new_form(State(state): State<AppState>, t: Tr, user: PageUser) -> AppResult<Response> {
     if !manages_schools(user.scope.role) {
         return Err(AppError::forbidden("denied.school.create"));
     }
@@ -396,7 +393,16 @@ pub async fn new_form(
         ..SchoolForm::default()
     };
     let ctx = new_context();
-    form_page(&state, t, &user, form, FieldErrors::default(), ctx, StatusCode::OK).await
+    form_page(
+        &state,
+        t,
+        &user,
+        form,
+        FieldErrors::default(),
+        ctx,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /schools`.
@@ -452,7 +458,16 @@ pub async fn edit_form(
     }
     let ctx = edit_context(school.id, school.version, None);
     let form = SchoolForm::of(&school);
-    form_page(&state, t, &user, form, FieldErrors::default(), ctx, StatusCode::OK).await
+    form_page(
+        &state,
+        t,
+        &user,
+        form,
+        FieldErrors::default(),
+        ctx,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /schools/{id}`: saves an edit unless someone saved a newer version meanwhile.
