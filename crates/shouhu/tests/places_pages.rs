@@ -16,7 +16,7 @@ const OTHER_SCHOOL: &str = "鸭池镇中心小学";
 fn all_schools(app: &TestApp) -> Vec<School> {
     app.store
         .with_conn(|c| schools::list(c, &Scope::local_operator(), &SchoolFilter::default()))
-        .unwrap()
+        .expect("store")
 }
 
 fn school_named(app: &TestApp, name: &str) -> School {
@@ -33,11 +33,11 @@ fn school_coded(app: &TestApp, code: &str) -> Option<School> {
 fn classes_of(app: &TestApp, school_id: i64) -> Vec<ClassView> {
     app.store
         .with_conn(|c| classes::list(c, &Scope::local_operator(), school_id))
-        .unwrap()
+        .expect("store")
 }
 
 fn region_exists(app: &TestApp, code: &str) -> Option<String> {
-    let code = RegionCode::parse(code).unwrap();
+    let code = RegionCode::parse(code).expect("a region code");
     match app
         .store
         .with_conn(|c| regions::get(c, &Scope::local_operator(), &code))
@@ -138,7 +138,7 @@ async fn bureau_creates_lists_and_edits_a_school(app: TestApp) {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), format!("/schools/{}?done=saved", school.id));
-    let saved = school_coded(&app, "5224019901").unwrap();
+    let saved = school_coded(&app, "5224019901").expect("still there");
     assert_eq!(saved.name, "梨树镇第二小学");
     assert_eq!(saved.version, school.version + 1);
 
@@ -148,7 +148,7 @@ async fn bureau_creates_lists_and_edits_a_school(app: TestApp) {
         .post_form(&format!("/schools/{}", school.id), &csrf, &fields)
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    let html = r.text().await.unwrap();
+    let html = r.text().await.expect("body");
     assert!(html.contains("已被他人修改"), "the conflict is explained");
     assert!(
         html.contains("梨树镇第二小学"),
@@ -158,7 +158,7 @@ async fn bureau_creates_lists_and_edits_a_school(app: TestApp) {
         html.contains(r#"value="过期的名字""#),
         "what was typed is kept"
     );
-    let after = school_coded(&app, "5224019901").unwrap();
+    let after = school_coded(&app, "5224019901").expect("still there");
     assert_eq!(
         (after.name.as_str(), after.version),
         ("梨树镇第二小学", saved.version)
@@ -180,7 +180,7 @@ async fn invalid_school_input_is_shown_again_with_chinese_field_errors(app: Test
     ];
     let r = bureau.post_form("/schools", &csrf, &fields).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = r.text().await.unwrap();
+    let html = r.text().await.expect("body");
     assert!(html.contains("请填写学校名称。"), "empty name");
     assert!(
         html.contains("该区划不在您的管辖范围内。"),
@@ -208,7 +208,7 @@ async fn invalid_school_input_is_shown_again_with_chinese_field_errors(app: Test
     ];
     let r = bureau.post_form("/schools", &csrf, &fields).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("学校须设在乡镇"));
+    assert!(r.text().await.expect("body").contains("学校须设在乡镇"));
     let fields = [
         ("code", "5224010001"),
         ("name", "重复的学校"),
@@ -217,7 +217,7 @@ async fn invalid_school_input_is_shown_again_with_chinese_field_errors(app: Test
     ];
     let r = bureau.post_form("/schools", &csrf, &fields).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = r.text().await.unwrap();
+    let html = r.text().await.expect("body");
     assert!(html.contains("该学校标识码已被其他学校使用。"));
     assert!(html.contains(r#"value="重复的学校""#));
     assert_eq!(all_schools(&app).len(), before, "still nothing stored");
@@ -278,7 +278,7 @@ async fn principal_creates_a_class_headed_by_teacher1(app: TestApp) {
     ];
     let r = principal.post_form(&post, &csrf, &fields).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = r.text().await.unwrap();
+    let html = r.text().await.expect("body");
     assert!(html.contains("该学校不设此年级。"));
     assert!(html.contains("请填写班级名称。"));
     let fields = [
@@ -288,7 +288,12 @@ async fn principal_creates_a_class_headed_by_teacher1(app: TestApp) {
     ];
     let r = principal.post_form(&post, &csrf, &fields).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("本校该学年已有同名班级。"));
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("本校该学年已有同名班级。")
+    );
 
     // The principal runs classes, not schools.
     let (status, _) = principal.get_text("/schools/new").await;
@@ -309,7 +314,7 @@ async fn a_head_teacher_reaches_only_their_own_class(app: TestApp) {
     let sibling = classes_of(&app, school.id)
         .into_iter()
         .find(|c| c.class.id != own.class.id)
-        .unwrap();
+        .expect("a second class");
     let other_school = school_named(&app, OTHER_SCHOOL);
     let foreign = classes_of(&app, other_school.id).remove(0);
     let teacher = app.login("teacher1").await;
@@ -503,7 +508,7 @@ async fn regions_are_browsed_and_added_inside_scope(app: TestApp) {
     ];
     let r = bureau.post_form("/regions", &csrf, &fields).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = r.text().await.unwrap();
+    let html = r.text().await.expect("body");
     assert!(html.contains("该代码不是本区划的直接下级") && html.contains("请填写区划名称。"));
     assert!(html.contains(r#"value="520502102298""#));
     assert_eq!(region_exists(&app, "520502102298"), None);
@@ -514,7 +519,12 @@ async fn regions_are_browsed_and_added_inside_scope(app: TestApp) {
     ];
     let r = bureau.post_form("/regions", &csrf, &fields).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("该区划代码已经存在。"));
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("该区划代码已经存在。")
+    );
     assert_eq!(
         region_exists(&app, "520502101299").as_deref(),
         Some("测试村")
@@ -622,7 +632,7 @@ async fn deleting_needs_the_confirming_post_and_spares_what_is_in_use(app: TestA
     assert!(
         r.text()
             .await
-            .unwrap()
+            .expect("body")
             .contains("该区划下还有下级区划、学校或用户，不能删除。")
     );
     assert_eq!(
@@ -641,13 +651,13 @@ async fn deleting_needs_the_confirming_post_and_spares_what_is_in_use(app: TestA
     assert!(
         r.text()
             .await
-            .unwrap()
+            .expect("body")
             .contains("该学校还有班级或教职工，不能删除。")
     );
     assert!(school_coded(&app, &lishu.code).is_some());
     let r = bureau.post_form("/schools", &csrf, &NEW_SCHOOL).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let fresh = school_coded(&app, "5224019901").unwrap();
+    let fresh = school_coded(&app, "5224019901").expect("stored");
     let (status, html) = bureau
         .get_text(&format!("/schools/{}/delete", fresh.id))
         .await;
@@ -663,7 +673,7 @@ async fn deleting_needs_the_confirming_post_and_spares_what_is_in_use(app: TestA
 
     // Classes: the principal closes one of their school's classes after confirmation.
     let principal = app.login("principal").await;
-    let class = classes_of(&app, lishu.id).pop().unwrap();
+    let class = classes_of(&app, lishu.id).pop().expect("a class");
     let confirm = format!("/classes/{}/delete", class.class.id);
     let (status, html) = principal.get_text(&confirm).await;
     assert_eq!(status, StatusCode::OK);
