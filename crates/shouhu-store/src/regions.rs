@@ -307,3 +307,82 @@ pub fn delete(conn: &mut Conn, scope: &Scope, code: &RegionCode) -> StoreResult<
         Ok(())
     })
 }
+
+/// Townships and villages inside the caller's scope, where a school may be placed; at most
+/// `limit + 1` rows, so a caller can tell "too many for a drop-down" from "all of them".
+pub fn placements(conn: &mut Conn, scope: &Scope, limit: i64) -> StoreResult<Vec<Region>> {
+    let (lo, hi) = scope.region_bounds();
+    Ok(regions::table
+        .select(Region::as_select())
+        .filter(regions::code.between(lo, hi))
+        .filter(regions::level.eq_any([RegionLevel::Township.code(), RegionLevel::Village.code()]))
+        .order(regions::code)
+        .limit(limit.saturating_add(1))
+        .load(conn)?)
+}
+
+/// The names of those `codes` that lie inside the caller's scope, as (code, name) pairs.
+pub fn names(
+    conn: &mut Conn,
+    scope: &Scope,
+    codes: &[String],
+) -> StoreResult<Vec<(String, String)>> {
+    let (lo, hi) = scope.region_bounds();
+    Ok(regions::table
+        .filter(regions::code.eq_any(codes))
+        .filter(regions::code.between(lo, hi))
+        .select((regions::code, regions::name))
+        .load(conn)?)
+}
+
+/// A child of a region with how much hangs from it: its own sub-regions, and the schools in its
+/// subtree that the caller can see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildCount {
+    pub region: Region,
+    pub sub_regions: i64,
+    pub schools: i64,
+}
+
+pub fn child_counts(
+    conn: &mut Conn,
+    scope: &Scope,
+    parent: &RegionCode,
+) -> StoreResult<Vec<ChildCount>> {
+    use crate::schema::schools;
+    let kids = children(conn, scope, Some(parent))?;
+    let codes: Vec<&str> = kids.iter().map(|r| r.code.as_str()).collect();
+    let subs: Vec<(Option<String>, i64)> = regions::table
+        .filter(regions::parent_code.eq_any(&codes))
+        .group_by(regions::parent_code)
+        .select((regions::parent_code, diesel::dsl::count_star()))
+        .load(conn)?;
+    let (lo, hi) = parent.subtree_bounds();
+    let mut query = schools::table
+        .filter(schools::region_code.between(lo, hi))
+        .select(schools::region_code)
+        .into_boxed();
+    if let Some(id) = scope.school {
+        query = query.filter(schools::id.eq(id));
+    }
+    let school_places: Vec<String> = query.load(conn)?;
+    Ok(kids
+        .into_iter()
+        .map(|kid| {
+            let prefix = RegionCode::parse(&kid.code)
+                .map(|c| c.prefix().to_owned())
+                .unwrap_or_else(|_| kid.code.clone());
+            ChildCount {
+                sub_regions: subs
+                    .iter()
+                    .find(|(p, _)| p.as_deref() == Some(kid.code.as_str()))
+                    .map_or(0, |(_, n)| *n),
+                schools: school_places
+                    .iter()
+                    .filter(|c| c.starts_with(&prefix))
+                    .count() as i64,
+                region: kid,
+            }
+        })
+        .collect())
+}
