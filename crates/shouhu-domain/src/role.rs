@@ -90,6 +90,34 @@ impl Role {
         matches!(self, Role::SystemAdmin | Role::Bureau)
     }
 
+    // Which roles may change what. Scope (checked by the store) says what is in reach; these say
+    // what the role may do there, so a 民政 officer who can see the schools of their township does
+    // not also run them. Pages and the store both ask these.
+
+    /// Region administration belongs to officers; school staff and volunteers only look.
+    pub fn manages_regions(self) -> bool {
+        !self.works_in_school() && self != Role::Volunteer
+    }
+
+    /// Opening and closing schools is the education bureau's work.
+    pub fn manages_schools(self) -> bool {
+        matches!(self, Role::SystemAdmin | Role::Bureau)
+    }
+
+    /// A principal keeps their own school's details (hotline, address) up to date.
+    pub fn edits_school(self) -> bool {
+        self.manages_schools() || self == Role::Principal
+    }
+
+    pub fn manages_classes(self) -> bool {
+        matches!(self, Role::SystemAdmin | Role::Bureau | Role::Principal)
+    }
+
+    /// A head teacher may correct the classes they head (scope limits them to those).
+    pub fn edits_class(self) -> bool {
+        self.manages_classes() || self == Role::HeadTeacher
+    }
+
     /// Only a system administrator can create another; the bureau staffs everything else.
     pub fn may_grant(&self, other: Role) -> bool {
         match self {
@@ -103,6 +131,16 @@ impl Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn officers_run_regions_the_bureau_runs_schools_principals_run_classes() {
+        assert!(Role::CivilAffairs.manages_regions() && !Role::Principal.manages_regions());
+        assert!(!Role::Volunteer.manages_regions());
+        assert!(Role::Bureau.manages_schools() && !Role::CivilAffairs.manages_schools());
+        assert!(Role::Principal.edits_school() && !Role::Principal.manages_schools());
+        assert!(Role::HeadTeacher.edits_class() && !Role::HeadTeacher.manages_classes());
+        assert!(!Role::Teacher.edits_class());
+    }
 
     #[test]
     fn codes_round_trip() {

@@ -155,6 +155,7 @@ fn check_grade(conn: &mut Conn, scope: &Scope, input: &ClassInput) -> StoreResul
 }
 
 pub fn create(conn: &mut Conn, scope: &Scope, input: &ClassInput) -> StoreResult<ClassView> {
+    scope.require(scope.role.manages_classes(), "class.create")?;
     if scope.classes.is_some() {
         return Err(StoreError::Forbidden("class.create"));
     }
@@ -195,6 +196,7 @@ pub fn update(
     version: i32,
     input: &ClassInput,
 ) -> StoreResult<ClassView> {
+    scope.require(scope.role.edits_class(), "class.edit")?;
     conn.transaction(|conn| {
         let current = get(conn, scope, id)?;
         if current.class.school_id != input.school_id {
@@ -233,6 +235,7 @@ pub fn update(
 }
 
 pub fn delete(conn: &mut Conn, scope: &Scope, id: i64) -> StoreResult<()> {
+    scope.require(scope.role.manages_classes(), "class.delete")?;
     if scope.classes.is_some() {
         return Err(StoreError::Forbidden("class.delete"));
     }

@@ -106,6 +106,7 @@ pub fn upsert(
     mut rows: Vec<RegionRow>,
     rename: bool,
 ) -> StoreResult<ImportCounts> {
+    scope.require(scope.role.manages_regions(), "region.manage")?;
     if let Some(outside) = rows.iter().find(|r| !scope.covers_region(&r.code)) {
         return Err(StoreError::Seed(format!(
             "{} is outside the caller's scope",
@@ -210,6 +211,7 @@ pub struct NewRegion {
 
 /// Adds one region under an existing parent inside the caller's scope.
 pub fn create(conn: &mut Conn, scope: &Scope, new: NewRegion) -> StoreResult<Region> {
+    scope.require(scope.role.manages_regions(), "region.manage")?;
     let parent = new
         .code
         .parent()
@@ -261,6 +263,7 @@ pub fn rename(
     code: &RegionCode,
     name: &str,
 ) -> StoreResult<Region> {
+    scope.require(scope.role.manages_regions(), "region.manage")?;
     conn.transaction(|conn| {
         let mut region = get(conn, scope, code)?;
         diesel::update(regions::table.find(code.as_str()))
@@ -281,6 +284,7 @@ pub fn rename(
 
 /// Removes a region that nothing hangs from yet (no sub-regions, schools or users).
 pub fn delete(conn: &mut Conn, scope: &Scope, code: &RegionCode) -> StoreResult<()> {
+    scope.require(scope.role.manages_regions(), "region.manage")?;
     use crate::schema::{schools, users};
     conn.transaction(|conn| {
         get(conn, scope, code)?;

@@ -125,6 +125,7 @@ fn check_placement(conn: &mut Conn, scope: &Scope, input: &SchoolInput) -> Store
 }
 
 pub fn create(conn: &mut Conn, scope: &Scope, input: &SchoolInput) -> StoreResult<School> {
+    scope.require(scope.role.manages_schools(), "school.create")?;
     if scope.school.is_some() {
         return Err(StoreError::Forbidden("school.create"));
     }
@@ -160,6 +161,7 @@ pub fn update(
     version: i32,
     input: &SchoolInput,
 ) -> StoreResult<School> {
+    scope.require(scope.role.edits_school(), "school.edit")?;
     conn.transaction(|conn| {
         let current = get(conn, scope, id)?;
         check_placement(conn, scope, input)?;
@@ -192,6 +194,7 @@ pub fn update(
 
 /// Removes a school that has no classes and no staff yet.
 pub fn delete(conn: &mut Conn, scope: &Scope, id: i64) -> StoreResult<()> {
+    scope.require(scope.role.manages_schools(), "school.delete")?;
     conn.transaction(|conn| {
         let school = get(conn, scope, id)?;
         if scope.school.is_some() {

@@ -68,6 +68,15 @@ impl Scope {
         self.classes.as_ref().is_none_or(|c| c.contains(&class_id))
     }
 
+    /// Refuses with `Forbidden(key)` unless the caller's role allows the act (see `Role`'s policy).
+    pub fn require(&self, allowed: bool, key: &'static str) -> Result<(), crate::StoreError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(crate::StoreError::Forbidden(key))
+        }
+    }
+
     /// Inclusive 12-digit bounds of the visible subtree, for index-friendly range queries.
     pub fn region_bounds(&self) -> (String, String) {
         match &self.region {

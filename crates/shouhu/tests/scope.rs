@@ -205,3 +205,45 @@ async fn migrations_revert_and_reapply_cleanly(app: TestApp) {
     assert_eq!(reapplied, reverted);
 }
 both_dbs!(migrations_revert_and_reapply_cleanly);
+
+async fn roles_change_only_what_their_role_allows(app: TestApp) {
+    use shouhu_domain::SchoolKind;
+    let input = schools::SchoolInput {
+        code: "5224019999".to_owned(),
+        name: "梨树镇新建小学".to_owned(),
+        region: RegionCode::parse("520502101000").unwrap(),
+        kind: SchoolKind::Primary,
+        boarding: false,
+        hotline: None,
+        address: None,
+    };
+    // The 民政 officer, child director and volunteer can see schools in reach but not run them.
+    for name in ["minzheng", "volunteer", "principal", "teacher1"] {
+        let scope = scope_of(&app, name);
+        let denied = app.store.with_conn(|c| schools::create(c, &scope, &input));
+        assert!(
+            matches!(denied, Err(StoreError::Forbidden(_))),
+            "{name}: {denied:?}"
+        );
+    }
+    let new_village = |code: &str| shouhu_store::regions::NewRegion {
+        code: RegionCode::parse(code).unwrap(),
+        name: "新村".to_owned(),
+    };
+    let by_teacher = app.store.with_conn(|c| {
+        shouhu_store::regions::create(c, &scope_of(&app, "teacher1"), new_village("520502101399"))
+    });
+    assert!(
+        matches!(by_teacher, Err(StoreError::Forbidden("region.manage"))),
+        "{by_teacher:?}"
+    );
+    let by_officer = app.store.with_conn(|c| {
+        shouhu_store::regions::create(c, &scope_of(&app, "minzheng"), new_village("520502101399"))
+    });
+    assert!(by_officer.is_ok(), "{by_officer:?}");
+    let created = app
+        .store
+        .with_conn(|c| schools::create(c, &scope_of(&app, "bureau"), &input));
+    assert!(created.is_ok(), "{created:?}");
+}
+both_dbs!(roles_change_only_what_their_role_allows);

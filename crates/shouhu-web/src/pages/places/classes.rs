@@ -13,9 +13,7 @@ use shouhu_store::users::{self, UserFilter};
 use shouhu_store::{Conn, Scope, StoreError, StoreResult};
 
 use super::schools::grade_label;
-use super::{
-    Choice, ConfirmPage, FieldErrors, Posted, edits_class, manages_classes, parse_id, too_long,
-};
+use super::{Choice, ConfirmPage, FieldErrors, Posted, parse_id, too_long};
 use crate::auth::{CsrfForm, PageUser};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
@@ -335,7 +333,7 @@ async fn school_for_new(
             Ok((school, people))
         })
         .await?;
-    if !manages_classes(user.scope.role) {
+    if !user.scope.role.manages_classes() {
         return Err(AppError::forbidden("denied.class.create"));
     }
     Ok(found)
@@ -449,8 +447,8 @@ pub async fn show(
         class: ClassSummary::of(&view),
         school_id: school.id,
         school_name: school.name,
-        can_edit: edits_class(role),
-        can_delete: manages_classes(role),
+        can_edit: role.edits_class(),
+        can_delete: role.manages_classes(),
     };
     Ok(render(page)?.into_response())
 }
@@ -463,7 +461,7 @@ pub async fn edit_form(
     Path(raw): Path<String>,
 ) -> AppResult<Response> {
     let (view, school, people) = load(&state, &user, parse_id(&raw)?).await?;
-    if !edits_class(user.scope.role) {
+    if !user.scope.role.edits_class() {
         return Err(AppError::forbidden("denied.class.edit"));
     }
     let ctx = edit_context(view.class.id, view.class.version, None);
@@ -481,7 +479,7 @@ pub async fn update(
 ) -> AppResult<Response> {
     let CsrfForm { user, form } = posted;
     let (view, school, people) = load(&state, &user, parse_id(&raw)?).await?;
-    if !edits_class(user.scope.role) {
+    if !user.scope.role.edits_class() {
         return Err(AppError::forbidden("denied.class.edit"));
     }
     let id = view.class.id;
@@ -547,7 +545,7 @@ pub async fn confirm_delete(
     Path(raw): Path<String>,
 ) -> AppResult<Response> {
     let (view, school, _) = load(&state, &user, parse_id(&raw)?).await?;
-    if !manages_classes(user.scope.role) {
+    if !user.scope.role.manages_classes() {
         return Err(AppError::forbidden("denied.class.delete"));
     }
     confirm_page(t, &user, &view, &school).respond(StatusCode::OK)
@@ -561,7 +559,7 @@ pub async fn delete(
 ) -> AppResult<Response> {
     let user = posted.user;
     let (view, school, _) = load(&state, &user, parse_id(&raw)?).await?;
-    if !manages_classes(user.scope.role) {
+    if !user.scope.role.manages_classes() {
         return Err(AppError::forbidden("denied.class.delete"));
     }
     let (scope, id) = (user.scope.clone(), view.class.id);

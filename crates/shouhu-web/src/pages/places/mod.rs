@@ -13,7 +13,6 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use shouhu_domain::Role;
 use shouhu_store::StoreError;
 
 use super::frame::{Frame, render};
@@ -45,33 +44,6 @@ pub fn routes() -> Router<AppState> {
             "/classes/{id}/delete",
             get(classes::confirm_delete).post(classes::delete),
         )
-}
-
-// Which roles may change what. The store checks scope (what is in reach); these check the role, so
-// that a 民政 officer, who can see the schools of their township, does not also run them.
-
-/// Region administration belongs to officers; school staff and volunteers only look.
-fn manages_regions(role: Role) -> bool {
-    !role.works_in_school() && role != Role::Volunteer
-}
-
-/// Opening and closing schools is the education bureau's work.
-fn manages_schools(role: Role) -> bool {
-    matches!(role, Role::SystemAdmin | Role::Bureau)
-}
-
-/// A principal keeps their own school's details (hotline, address) up to date.
-fn edits_school(role: Role) -> bool {
-    manages_schools(role) || role == Role::Principal
-}
-
-fn manages_classes(role: Role) -> bool {
-    matches!(role, Role::SystemAdmin | Role::Bureau | Role::Principal)
-}
-
-/// A head teacher may correct their own class (the store limits them to the classes they head).
-fn edits_class(role: Role) -> bool {
-    manages_classes(role) || role == Role::HeadTeacher
 }
 
 /// A form as posted: name/value pairs in order, so a group of checkboxes may repeat a name.
@@ -231,7 +203,5 @@ mod tests {
         assert_eq!(e.get("name"), Some("dup"));
         let e = FieldErrors::from_store(StoreError::NotFound, "dup").unwrap_err();
         assert_eq!(e.status, StatusCode::NOT_FOUND);
-        assert!(manages_regions(Role::CivilAffairs) && !manages_regions(Role::Principal));
-        assert!(edits_class(Role::HeadTeacher) && !manages_classes(Role::HeadTeacher));
     }
 }

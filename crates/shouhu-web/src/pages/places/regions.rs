@@ -9,7 +9,7 @@ use serde::Deserialize;
 use shouhu_domain::{RegionCode, RegionLevel};
 use shouhu_store::regions::{self, NewRegion, Region};
 
-use super::{ConfirmPage, FieldErrors, Posted, manages_regions, too_long};
+use super::{ConfirmPage, FieldErrors, Posted, too_long};
 use crate::auth::{CsrfForm, PageUser};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
@@ -181,7 +181,7 @@ async fn show(
             href: reachable.then(|| list_href(&r.code)),
         });
     }
-    let manages = manages_regions(scope.role);
+    let manages = scope.role.manages_regions();
     let below_root = code.is_some() && scope.region != code;
     let is_village = code
         .as_ref()
@@ -233,7 +233,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     let CsrfForm { user, form } = posted;
     let form = Posted::new(form);
-    if !manages_regions(user.scope.role) {
+    if !user.scope.role.manages_regions() {
         return Err(AppError::forbidden("denied.region.manage"));
     }
     let parent = parse_code(&form.get("parent"))?;
@@ -282,7 +282,7 @@ pub async fn create(
 
 /// Refuses changes to the user's own root node: that is set by whoever placed the user there.
 fn changeable(user: &PageUser, code: &RegionCode) -> AppResult<()> {
-    if !manages_regions(user.scope.role) {
+    if !user.scope.role.manages_regions() {
         return Err(AppError::forbidden("denied.region.manage"));
     }
     if user.scope.region.as_ref() == Some(code) {

@@ -14,10 +14,7 @@ use shouhu_store::regions::{self, Region};
 use shouhu_store::schools::{self, School, SchoolFilter, SchoolInput};
 use shouhu_store::{Conn, Scope, StoreError, StoreResult};
 
-use super::{
-    Choice, ConfirmPage, FieldErrors, Posted, edits_school, manages_classes, manages_schools,
-    parse_id, too_long,
-};
+use super::{Choice, ConfirmPage, FieldErrors, Posted, parse_id, too_long};
 use crate::auth::{CsrfForm, PageUser};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
@@ -184,7 +181,7 @@ pub async fn list(
         rows,
         q: q.q,
         region: RegionPicker::new(places, &region_value),
-        can_create: manages_schools(user.scope.role),
+        can_create: user.scope.role.manages_schools(),
     };
     Ok(render(page)?.into_response())
 }
@@ -385,7 +382,7 @@ fn edit_context(id: i64, version: i32, conflict: Option<SchoolView>) -> FormCont
 
 /// `GET /schools/new`.
 pub async fn new_form(State(state): State<AppState>, t: Tr, user: PageUser) -> AppResult<Response> {
-    if !manages_schools(user.scope.role) {
+    if !user.scope.role.manages_schools() {
         return Err(AppError::forbidden("denied.school.create"));
     }
     let form = SchoolForm {
@@ -412,7 +409,7 @@ pub async fn create(
     posted: CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let CsrfForm { user, form } = posted;
-    if !manages_schools(user.scope.role) {
+    if !user.scope.role.manages_schools() {
         return Err(AppError::forbidden("denied.school.create"));
     }
     let form = SchoolForm::posted(&Posted::new(form));
@@ -453,7 +450,7 @@ pub async fn edit_form(
     Path(raw): Path<String>,
 ) -> AppResult<Response> {
     let school = load(&state, &user, parse_id(&raw)?).await?;
-    if !edits_school(user.scope.role) {
+    if !user.scope.role.edits_school() {
         return Err(AppError::forbidden("denied.school.edit"));
     }
     let ctx = edit_context(school.id, school.version, None);
@@ -479,7 +476,7 @@ pub async fn update(
 ) -> AppResult<Response> {
     let CsrfForm { user, form } = posted;
     let id = parse_id(&raw)?;
-    if !edits_school(user.scope.role) {
+    if !user.scope.role.edits_school() {
         return Err(AppError::forbidden("denied.school.edit"));
     }
     let posted = Posted::new(form);
@@ -632,9 +629,9 @@ pub async fn show(
         school: SchoolView::new(school, region_name),
         place,
         years: group_by_year(list),
-        can_edit: edits_school(role),
-        can_delete: manages_schools(role),
-        can_add_class: manages_classes(role),
+        can_edit: role.edits_school(),
+        can_delete: role.manages_schools(),
+        can_add_class: role.manages_classes(),
     };
     Ok(render(page)?.into_response())
 }
@@ -661,7 +658,7 @@ pub async fn confirm_delete(
     Path(raw): Path<String>,
 ) -> AppResult<Response> {
     let school = load(&state, &user, parse_id(&raw)?).await?;
-    if !manages_schools(user.scope.role) {
+    if !user.scope.role.manages_schools() {
         return Err(AppError::forbidden("denied.school.delete"));
     }
     confirm_page(t, &user, &school, None).respond(StatusCode::OK)
@@ -676,7 +673,7 @@ pub async fn delete(
 ) -> AppResult<Response> {
     let user = posted.user;
     let school = load(&state, &user, parse_id(&raw)?).await?;
-    if !manages_schools(user.scope.role) {
+    if !user.scope.role.manages_schools() {
         return Err(AppError::forbidden("denied.school.delete"));
     }
     let (scope, id) = (user.scope.clone(), school.id);
