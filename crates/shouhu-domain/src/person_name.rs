@@ -138,4 +138,20 @@ mod tests {
             "姓名中含有不允许的字符“\\0”"
         );
     }
+
+    proptest::proptest! {
+        /// Names of 1–30 CJK characters (BMP and Extension B) with at most one inner dot parse,
+        /// survive surrounding spaces, and round-trip through their display form.
+        #[test]
+        fn cjk_names_round_trip(
+            head in proptest::collection::vec(proptest::prop_oneof![0x4E00u32..0x9FA5, 0x20000u32..0x2A6DF], 1..15),
+            tail in proptest::collection::vec(0x4E00u32..0x9FA5, 0..14),
+        ) {
+            let part = |v: &[u32]| v.iter().filter_map(|c| char::from_u32(*c)).collect::<String>();
+            let name = if tail.is_empty() { part(&head) } else { format!("{}·{}", part(&head), part(&tail)) };
+            let parsed = PersonName::parse(&format!("  {name} ")).unwrap();
+            proptest::prop_assert_eq!(parsed.as_str(), name.as_str());
+            proptest::prop_assert_eq!(PersonName::parse(&parsed.to_string()).unwrap(), parsed);
+        }
+    }
 }

@@ -203,4 +203,27 @@ mod tests {
             assert_eq!(PhoneNo::parse(input), Err(err), "{input:?}");
         }
     }
+
+    proptest::proptest! {
+        /// Any mobile number, however it is dressed (+86, spaces, dashes), parses to its 11 digits,
+        /// and the stored form parses to itself.
+        #[test]
+        fn dressed_mobiles_parse_to_their_digits(
+            second in 3u8..=9,
+            rest in "[0-9]{9}",
+            prefix in proptest::sample::select(vec!["", "+86 ", "0086", "+86-"]),
+            dash in proptest::bool::ANY,
+        ) {
+            let digits = format!("1{second}{rest}");
+            let dressed = if dash {
+                format!("{prefix}{}-{}-{}", &digits[..3], &digits[3..7], &digits[7..])
+            } else {
+                format!("{prefix}{digits}")
+            };
+            let phone = PhoneNo::parse(&dressed).unwrap();
+            proptest::prop_assert_eq!(phone.as_str(), digits.as_str());
+            proptest::prop_assert_eq!(PhoneNo::parse(phone.as_str()).unwrap(), phone.clone());
+            proptest::prop_assert!(!phone.masked().contains(&digits[3..7]));
+        }
+    }
 }
