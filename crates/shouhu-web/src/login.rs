@@ -8,6 +8,9 @@ use shouhu_store::{audit, auth, now_ms, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// Argon2id (m=19456, t=2, p=1, the defaults `hash_password` uses) of a password nobody has.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$zWWHXS2NHQOnDWmQjwEmog$OF1PqtKIsefIv/r/FiXgcs7IBnoJBUmGRJoeUrF2nNs";
+
 /// Checks the credentials; on success the user's earlier failures are forgiven.
 pub async fn sign_in(
     state: &AppState,
@@ -35,13 +38,17 @@ pub async fn sign_in(
     if throttled {
         return Err(AppError::throttled());
     }
-    let hash = found.as_ref().map(|u| u.password_hash.clone());
+    // An unknown name is checked against a dummy hash with the same parameters, so the answer
+    // takes as long as for a real account and does not reveal which names exist.
+    let hash = found
+        .as_ref()
+        .map_or(DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
+    let known = found.is_some();
     let plain = password.to_owned();
     // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let verified =
-        tokio::task::spawn_blocking(move || hash.is_some_and(|h| verify_password(&plain, &h)))
-            .await
-            .map_err(AppError::internal)?;
+    let verified = tokio::task::spawn_blocking(move || verify_password(&plain, &hash) && known)
+        .await
+        .map_err(AppError::internal)?;
     let user = found.filter(|u| verified && !u.disabled);
     let addr = address.to_owned();
     match user {
@@ -72,5 +79,19 @@ pub async fn sign_in(
                 details: None,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shouhu_domain::{Password, hash_password};
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        let real = hash_password(&Password::parse("abc12345").unwrap()).unwrap();
+        let params = |phc: &str| phc.split('$').take(4).collect::<Vec<_>>().join("$");
+        assert_eq!(params(DUMMY_HASH), params(&real));
+        assert!(!verify_password("abc12345", DUMMY_HASH));
     }
 }
