@@ -30,6 +30,9 @@ pub enum StoreError {
     Database(#[from] diesel::result::Error),
     #[error("connection pool: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    /// The deployment key is missing, malformed, or does not open a stored value.
+    #[error("deployment key: {0}")]
+    Key(String),
     #[error("internal: {0}")]
     Internal(String),
     #[error("seed data: {0}")]

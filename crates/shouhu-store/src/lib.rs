@@ -8,6 +8,7 @@ pub mod auth;
 pub mod classes;
 mod clock;
 mod connection;
+pub mod crypto;
 mod error;
 pub mod regions;
 mod schema;

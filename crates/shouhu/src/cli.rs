@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use shouhu_store::crypto::DeploymentKey;
 use shouhu_store::{DatabaseUrl, Store};
 
 use crate::{demo, operator};
@@ -61,7 +62,19 @@ impl DbArgs {
     pub fn open(&self) -> anyhow::Result<Store> {
         let store = Store::open(&self.url()?, 8).context("cannot open the database")?;
         operator::ensure_regions(&store)?;
+        self.key()?;
         Ok(store)
+    }
+
+    /// The deployment key that seals sensitive fields: `SHOUHU_KEY` (64 hex digits) if set, else
+    /// `shouhu.key` in the data directory, created (mode 0600) on first start.
+    pub fn key(&self) -> anyhow::Result<DeploymentKey> {
+        if let Ok(hex) = std::env::var("SHOUHU_KEY") {
+            return DeploymentKey::from_hex(&hex).context("SHOUHU_KEY");
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+        DeploymentKey::load_or_create(&self.data_dir.join("shouhu.key")).context("deployment key")
     }
 }
 

@@ -34,6 +34,17 @@ fn migrate_then_add_list_disable_and_reset_a_user() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(dir.join("shouhu.sqlite3").exists());
+    // The deployment key is made on first start, readable by the owner only.
+    let key = dir.join("shouhu.key");
+    assert_eq!(std::fs::read_to_string(&key).unwrap().trim().len(), 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
 
     let out = shouhu(
         &dir,
