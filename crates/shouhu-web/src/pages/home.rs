@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
-use serde::Deserialize;
 use shouhu_store::{regions, schools};
 
 use super::frame::{Frame, render};
@@ -12,6 +11,7 @@ use super::notice_key;
 use crate::auth::PageUser;
 use crate::error::AppResult;
 use crate::i18n::Tr;
+use crate::pages::Done;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -24,11 +24,6 @@ struct HomePage {
     school_name: Option<String>,
     class_count: usize,
     role_intro_key: String,
-}
-
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
 }
 
 pub async fn show(

@@ -7,6 +7,13 @@ pub mod home;
 pub mod login;
 pub mod places;
 
+/// The `?done=…` query a page reads after a redirect (see [`notice_key`]).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
 /// Confirmations a redirect may ask a page to show (`?done=saved`); a fixed list, so a link
 /// cannot put arbitrary text on the page.
 pub fn notice_key(done: Option<&str>) -> Option<&'static str> {

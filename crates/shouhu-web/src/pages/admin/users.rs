@@ -19,6 +19,7 @@ use super::{generate_password, require_manager};
 use crate::auth::{CsrfForm, PageUser};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
+use crate::pages::Done;
 use crate::pages::frame::{Frame, render};
 use crate::pages::notice_key;
 use crate::state::AppState;
@@ -594,12 +595,6 @@ struct ShowPage {
     frame: Frame,
     user: UserRow,
     is_self: bool,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Done {
-    done: Option<String>,
 }
 
 pub async fn show(

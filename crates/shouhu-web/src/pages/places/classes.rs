@@ -5,7 +5,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use shouhu_domain::{Grade, Role, SchoolKind, SchoolYear, today_shanghai};
 use shouhu_store::classes::{self, ClassInput, ClassView, HeadTeacher};
 use shouhu_store::schools::{self, School};
@@ -17,6 +16,7 @@ use super::{Choice, ConfirmPage, FieldErrors, Posted, parse_id, too_long};
 use crate::auth::{CsrfForm, PageUser};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
+use crate::pages::Done;
 use crate::pages::frame::{Frame, render};
 use crate::pages::notice_key;
 use crate::state::AppState;
@@ -415,11 +415,6 @@ struct ClassShowPage {
     school_name: String,
     can_edit: bool,
     can_delete: bool,
-}
-
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
 }
 
 /// `GET /classes/{id}`.

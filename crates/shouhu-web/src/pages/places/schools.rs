@@ -18,6 +18,7 @@ use super::{Choice, ConfirmPage, FieldErrors, Posted, parse_id, too_long};
 use crate::auth::{CsrfForm, PageUser};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
+use crate::pages::Done;
 use crate::pages::frame::{Frame, render};
 use crate::pages::notice_key;
 use crate::state::AppState;
@@ -588,11 +589,6 @@ struct SchoolShowPage {
     can_edit: bool,
     can_delete: bool,
     can_add_class: bool,
-}
-
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
 }
 
 /// `GET /schools/{id}`: the school and the classes the user may open.
