@@ -10,6 +10,7 @@ mod serde_str;
 mod choice;
 
 mod child_facts;
+mod child_file;
 mod clock;
 mod ethnicity;
 mod id_card;
@@ -30,6 +31,10 @@ pub use child_facts::{
     Assistance, Boarding, CareArrangement, ChildFactError, DisabilityCategory, DisabilityGrade,
     FactText, GuardianshipRating, HardshipRecord, HardshipTag, HealthKind, HealthStatus, HukouType,
     IdDocType, IncomeSource, KeyChild, SchoolingStatus,
+};
+pub use child_file::{
+    AwayWork, ChildFile, ChildFileError, Disqualifications, Entrustment, Guardian, MissingItem,
+    Parent, Profile,
 };
 pub use clock::{shanghai, today_shanghai};
 pub use ethnicity::Ethnicity;
@@ -132,6 +137,9 @@ mod tests {
             C::DateOrder,
         ];
         keys.extend(facts.map(|e| e.code()));
+        use ChildFileError as F;
+        keys.extend([F::BirthDateMismatch, F::SexMismatch, F::IdNotACard].map(|e| e.code()));
+        keys.extend(ChildFile::REQUIRED);
         keys
     }
 
