@@ -16,6 +16,13 @@ pub enum StoreError {
     /// A unique value is taken; `field` names the form field.
     #[error("duplicate {field}")]
     Duplicate { field: &'static str },
+    /// Another file for the same child exists: `id` when the caller may open it, `None` when it
+    /// lies outside their scope and nothing of it may be said.
+    #[error("child exists")]
+    ChildExists { id: Option<i64> },
+    /// A child file (JSON) that does not parse: `field` is its path, `message` the domain's text.
+    #[error("invalid file field {field}: {message}")]
+    InvalidFile { field: String, message: String },
     /// Input that parses but breaks a rule; `code` is a message-catalog key.
     #[error("invalid {field}: {code}")]
     Invalid {

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod children;
 pub mod classes;
 mod clock;
 mod connection;
@@ -28,11 +29,17 @@ use connection::ConnPool;
 pub struct Store {
     pool: ConnPool,
     url: DatabaseUrl,
+    key: std::sync::Arc<crypto::DeploymentKey>,
 }
 
 impl Store {
     /// Connects, creating a SQLite file if needed, and applies pending migrations.
-    pub fn open(url: &DatabaseUrl, max_connections: u32) -> StoreResult<Self> {
+    /// `key` seals and opens the sensitive fields of child files.
+    pub fn open(
+        url: &DatabaseUrl,
+        max_connections: u32,
+        key: crypto::DeploymentKey,
+    ) -> StoreResult<Self> {
         let pool = connection::build_pool(url, max_connections)?;
         let mut conn = pool.get()?;
         let applied = run_migrations(&mut conn)?;
@@ -42,11 +49,17 @@ impl Store {
         Ok(Self {
             pool,
             url: url.clone(),
+            key: std::sync::Arc::new(key),
         })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
+    }
+
+    /// The deployment key, to move into blocking work that opens sealed fields.
+    pub fn key(&self) -> std::sync::Arc<crypto::DeploymentKey> {
+        self.key.clone()
     }
 
     /// Runs `work` with a pooled connection on the current thread (CLI and tests).

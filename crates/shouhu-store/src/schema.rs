@@ -125,4 +125,56 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     login_failures,
     audit_events,
+    children,
+    child_revisions,
 );
+
+diesel::table! {
+    children (id) {
+        id -> BigInt,
+        school_id -> BigInt,
+        class_id -> Nullable<BigInt>,
+        school_region -> Text,
+        residence_region -> Text,
+        name -> Text,
+        name_pinyin -> Text,
+        name_initials -> Text,
+        sex -> Text,
+        ethnicity -> Text,
+        birth_date -> Text,
+        id_hash -> Nullable<Text>,
+        id_last4 -> Nullable<Text>,
+        hukou_type -> Nullable<Text>,
+        schooling -> Text,
+        care_arrangement -> Nullable<Text>,
+        rating -> Nullable<Text>,
+        tags -> Text,
+        key_child -> Bool,
+        lb_mca -> Bool,
+        lb_xueji -> Integer,
+        lb_census -> Bool,
+        lb_as_of -> Text,
+        completeness -> Integer,
+        file_sealed -> Binary,
+        submit_key -> Nullable<Text>,
+        version -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    child_revisions (id) {
+        id -> BigInt,
+        child_id -> BigInt,
+        at -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        actor_name -> Text,
+        version -> Integer,
+        changes -> Text,
+    }
+}
+
+diesel::joinable!(children -> schools (school_id));
+diesel::joinable!(children -> classes (class_id));
+diesel::joinable!(child_revisions -> children (child_id));

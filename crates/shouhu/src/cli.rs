@@ -60,9 +60,9 @@ impl DbArgs {
 
     /// Opens and migrates the database, loading the national region table into an empty one.
     pub fn open(&self) -> anyhow::Result<Store> {
-        let store = Store::open(&self.url()?, 8).context("cannot open the database")?;
+        let key = self.key()?;
+        let store = Store::open(&self.url()?, 8, key).context("cannot open the database")?;
         operator::ensure_regions(&store)?;
-        self.key()?;
         Ok(store)
     }
 

@@ -119,7 +119,8 @@ impl TestApp {
                 )
             }
         };
-        let store = Store::open(&url, 4).expect("open store");
+        let key = shouhu_store::crypto::DeploymentKey::from_bytes(rand::random());
+        let store = Store::open(&url, 4, key).expect("open store");
         store
             .with_conn(|conn| {
                 let rows = regions::national_table(Some("52"))?;

@@ -1,0 +1,2 @@
+DROP TABLE child_revisions;
+DROP TABLE children;

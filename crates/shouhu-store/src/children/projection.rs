@@ -1,0 +1,225 @@
+//! The plain columns a sealed file is projected onto, so that lists filter, sort and count without
+//! opening any file; and the nightly refresh of the calibers, which change with the date alone.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use shouhu_domain::{ChildFile, LeftBehind, name_pinyin};
+
+use super::{Placement, Stored, unseal};
+use crate::crypto::DeploymentKey;
+use crate::schema::{children, classes};
+use crate::{Conn, StoreError, StoreResult};
+
+/// Everything written to the row on a save, derived from the file alone.
+pub(super) struct Projection {
+    pub name: String,
+    pub birth_date: String,
+    pub residence_region: String,
+    pub id_hash: Option<String>,
+    pins: Pins,
+    calibers: Calibers,
+    rest: Rest,
+}
+
+struct Pins {
+    pinyin: String,
+    initials: String,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = children)]
+struct Calibers {
+    lb_mca: bool,
+    lb_xueji: i32,
+    lb_census: bool,
+    lb_as_of: String,
+}
+
+struct Rest {
+    sex: String,
+    ethnicity: String,
+    id_last4: Option<String>,
+    hukou_type: Option<String>,
+    schooling: String,
+    care_arrangement: Option<String>,
+    rating: Option<String>,
+    tags: String,
+    key_child: bool,
+    completeness: i32,
+    sealed: Vec<u8>,
+}
+
+/// A row's values, ready for insert or update.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = children, treat_none_as_null = true)]
+pub(super) struct Columns {
+    school_id: i64,
+    class_id: Option<i64>,
+    school_region: String,
+    residence_region: String,
+    name: String,
+    name_pinyin: String,
+    name_initials: String,
+    sex: String,
+    ethnicity: String,
+    birth_date: String,
+    id_hash: Option<String>,
+    id_last4: Option<String>,
+    hukou_type: Option<String>,
+    schooling: String,
+    care_arrangement: Option<String>,
+    rating: Option<String>,
+    tags: String,
+    key_child: bool,
+    lb_mca: bool,
+    lb_xueji: i32,
+    lb_census: bool,
+    lb_as_of: String,
+    completeness: i32,
+    file_sealed: Vec<u8>,
+}
+
+fn calibers(file: &ChildFile, compulsory: bool, today: NaiveDate) -> Calibers {
+    let lb = LeftBehind::of(&file.facts(compulsory), today);
+    Calibers {
+        lb_mca: lb.mca,
+        lb_xueji: i32::from(lb.xueji.number()),
+        lb_census: lb.census,
+        lb_as_of: today.to_string(),
+    }
+}
+
+/// Active tags as `,code,code,` so one `LIKE '%,code,%'` finds a tag.
+fn tag_list(file: &ChildFile, today: NaiveDate) -> String {
+    let tags = file.active_tags(today);
+    if tags.is_empty() {
+        return String::new();
+    }
+    let codes: Vec<&str> = tags.iter().map(|t| t.code()).collect();
+    format!(",{},", codes.join(","))
+}
+
+impl Projection {
+    pub fn of(
+        key: &DeploymentKey,
+        file: &ChildFile,
+        compulsory: bool,
+        today: NaiveDate,
+    ) -> StoreResult<Self> {
+        let generated = name_pinyin(file.name.as_str());
+        let pinyin = file
+            .pinyin
+            .as_deref()
+            .map(|p| p.to_ascii_lowercase())
+            .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+            .unwrap_or(generated.full);
+        // A hand-corrected reading keeps the generated initials only if they still agree.
+        let initials = if file.pinyin.is_some() {
+            corrected_initials(&pinyin, &generated.initials)
+        } else {
+            generated.initials
+        };
+        let json = serde_json::to_string(file).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let id = file.id_number.as_ref().map(|n| n.as_str().to_owned());
+        Ok(Self {
+            name: file.name.as_str().to_owned(),
+            birth_date: file.birth_date.to_string(),
+            residence_region: file.residence_region.as_str().to_owned(),
+            id_hash: id.as_deref().map(|n| key.lookup_hash(n)),
+            pins: Pins { pinyin, initials },
+            calibers: calibers(file, compulsory, today),
+            rest: Rest {
+                sex: file.sex.code().to_string(),
+                ethnicity: file.ethnicity.code().to_owned(),
+                id_last4: id.map(|n| n[n.len() - 4..].to_owned()),
+                hukou_type: file.hukou_type.map(|h| h.code().to_owned()),
+                schooling: file.schooling.code().to_owned(),
+                care_arrangement: file.care_arrangement.map(|c| c.code().to_owned()),
+                rating: file.rating.map(|r| r.code().to_owned()),
+                tags: tag_list(file, today),
+                key_child: file.key_child.is_some(),
+                completeness: i32::from(file.completeness()),
+                sealed: key.encrypt(&json)?,
+            },
+        })
+    }
+
+    pub fn columns(&self, at: Placement, school_region: &str) -> Columns {
+        let r = &self.rest;
+        let c = &self.calibers;
+        Columns {
+            school_id: at.school_id,
+            class_id: at.class_id,
+            school_region: school_region.to_owned(),
+            residence_region: self.residence_region.clone(),
+            name: self.name.clone(),
+            name_pinyin: self.pins.pinyin.clone(),
+            name_initials: self.pins.initials.clone(),
+            sex: r.sex.clone(),
+            ethnicity: r.ethnicity.clone(),
+            birth_date: self.birth_date.clone(),
+            id_hash: self.id_hash.clone(),
+            id_last4: r.id_last4.clone(),
+            hukou_type: r.hukou_type.clone(),
+            schooling: r.schooling.clone(),
+            care_arrangement: r.care_arrangement.clone(),
+            rating: r.rating.clone(),
+            tags: r.tags.clone(),
+            key_child: r.key_child,
+            lb_mca: c.lb_mca,
+            lb_xueji: c.lb_xueji,
+            lb_census: c.lb_census,
+            lb_as_of: c.lb_as_of.clone(),
+            completeness: r.completeness,
+            file_sealed: r.sealed.clone(),
+        }
+    }
+}
+
+/// The first letter of the corrected reading replaces the generated first initial (单 dan → shan
+/// turns `d…` into `s…`); the rest of the name keeps its initials.
+fn corrected_initials(pinyin: &str, generated: &str) -> String {
+    let mut out: String = pinyin.chars().take(1).collect();
+    out.extend(generated.chars().skip(1));
+    out
+}
+
+/// Re-derives calibers and active tags as of `today` for every file derived on an earlier day;
+/// returns how many rows changed. Safe to run twice, and on several servers at once.
+pub fn refresh_calibers(
+    conn: &mut Conn,
+    key: &DeploymentKey,
+    today: NaiveDate,
+) -> StoreResult<usize> {
+    let today_text = today.to_string();
+    let mut changed = 0;
+    loop {
+        let batch: Vec<(Stored, Option<i32>)> = children::table
+            .left_join(classes::table)
+            .filter(children::lb_as_of.lt(&today_text))
+            .select((Stored::as_select(), classes::grade.nullable()))
+            .order(children::id)
+            .limit(1000)
+            .load(conn)?;
+        if batch.is_empty() {
+            return Ok(changed);
+        }
+        conn.transaction(|conn| {
+            for (row, grade) in &batch {
+                let file = unseal(key, &row.file_sealed)?;
+                let compulsory = grade
+                    .and_then(|g| i8::try_from(g).ok())
+                    .and_then(|g| shouhu_domain::Grade::new(g).ok())
+                    .is_none_or(|g| g.is_compulsory());
+                diesel::update(children::table.find(row.id))
+                    .set((
+                        calibers(&file, compulsory, today),
+                        children::tags.eq(tag_list(&file, today)),
+                    ))
+                    .execute(conn)?;
+                changed += 1;
+            }
+            Ok::<_, StoreError>(())
+        })?;
+    }
+}

@@ -1,0 +1,130 @@
+//! The living history of a file: every save stores who, when, and each changed field with its old
+//! and new value, sensitive values masked, so the history itself leaks nothing. Any two revisions
+//! compare by replaying the diffs up to each.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use shouhu_domain::ChildFile;
+
+use super::masking::{self, Visibility};
+use super::{load, to_json};
+use crate::schema::child_revisions;
+use crate::{Conn, Scope, StoreError, StoreResult, clock};
+
+/// One save of a file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Revision {
+    pub id: i64,
+    pub version: i32,
+    pub at: i64,
+    pub actor_name: String,
+    /// Field path (`father.phone`) → [before, after], masked.
+    pub changes: BTreeMap<String, [String; 2]>,
+}
+
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    version: i32,
+    at: i64,
+    actor_name: String,
+    changes: String,
+}
+
+impl TryFrom<Row> for Revision {
+    type Error = StoreError;
+    fn try_from(r: Row) -> StoreResult<Self> {
+        let changes = serde_json::from_str(&r.changes)
+            .map_err(|e| StoreError::Internal(format!("revision {}: {e}", r.id)))?;
+        Ok(Revision {
+            id: r.id,
+            version: r.version,
+            at: r.at,
+            actor_name: r.actor_name,
+            changes,
+        })
+    }
+}
+
+fn masked_leaves(file: &ChildFile) -> StoreResult<BTreeMap<String, String>> {
+    let mut doc = to_json(file)?;
+    masking::apply(&mut doc, Visibility::Masked);
+    Ok(masking::flatten(&doc))
+}
+
+pub(super) fn record(
+    conn: &mut Conn,
+    scope: &Scope,
+    child_id: i64,
+    version: i32,
+    before: Option<&ChildFile>,
+    after: &ChildFile,
+) -> StoreResult<()> {
+    let old = before.map(masked_leaves).transpose()?.unwrap_or_default();
+    let changes = masking::diff(&old, &masked_leaves(after)?);
+    let changes =
+        serde_json::to_string(&changes).map_err(|e| StoreError::Internal(e.to_string()))?;
+    diesel::insert_into(child_revisions::table)
+        .values((
+            child_revisions::child_id.eq(child_id),
+            child_revisions::at.eq(clock::now_ms()),
+            child_revisions::actor_id.eq(scope.actor.id()),
+            child_revisions::actor_name.eq(scope.actor.name()),
+            child_revisions::version.eq(version),
+            child_revisions::changes.eq(changes),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The file's history, newest first.
+pub fn revisions(conn: &mut Conn, scope: &Scope, child_id: i64) -> StoreResult<Vec<Revision>> {
+    load(conn, scope, child_id)?;
+    let rows: Vec<Row> = child_revisions::table
+        .filter(child_revisions::child_id.eq(child_id))
+        .select((
+            child_revisions::id,
+            child_revisions::version,
+            child_revisions::at,
+            child_revisions::actor_name,
+            child_revisions::changes,
+        ))
+        .order(child_revisions::version.desc())
+        .load(conn)?;
+    rows.into_iter().map(Revision::try_from).collect()
+}
+
+/// What differs between the file as of version `from` and as of version `to` (masked).
+pub fn compare(
+    conn: &mut Conn,
+    scope: &Scope,
+    child_id: i64,
+    from: i32,
+    to: i32,
+) -> StoreResult<BTreeMap<String, [String; 2]>> {
+    let mut history = revisions(conn, scope, child_id)?;
+    history.reverse();
+    let known = |v: i32| history.iter().any(|r| r.version == v);
+    if !known(from) {
+        return Err(StoreError::invalid("from", "child.revision_unknown"));
+    }
+    if !known(to) {
+        return Err(StoreError::invalid("to", "child.revision_unknown"));
+    }
+    let state_at = |version: i32| {
+        let mut state = BTreeMap::new();
+        for rev in history.iter().take_while(|r| r.version <= version) {
+            for (field, [_, after]) in &rev.changes {
+                if after.is_empty() {
+                    state.remove(field);
+                } else {
+                    state.insert(field.clone(), after.clone());
+                }
+            }
+        }
+        state
+    };
+    Ok(masking::diff(&state_at(from), &state_at(to)))
+}
