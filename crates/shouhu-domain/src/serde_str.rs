@@ -13,7 +13,8 @@ macro_rules! string_form {
         impl<'de> ::serde::Deserialize<'de> for $ty {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let raw = <String as ::serde::Deserialize>::deserialize(d)?;
-                $ty::parse(&raw).map_err(<D::Error as ::serde::de::Error>::custom)
+                // The code, not the text: the web layer translates it into the reader's language.
+                $ty::parse(&raw).map_err(|e| <D::Error as ::serde::de::Error>::custom(e.code()))
             }
         }
 

@@ -20,9 +20,10 @@ pub enum StoreError {
     /// lies outside their scope and nothing of it may be said.
     #[error("child exists")]
     ChildExists { id: Option<i64> },
-    /// A child file (JSON) that does not parse: `field` is its path, `message` the domain's text.
-    #[error("invalid file field {field}: {message}")]
-    InvalidFile { field: String, message: String },
+    /// A child file (JSON) that does not parse: `field` is its path (`father.phone`), `code` a
+    /// message-catalog key.
+    #[error("invalid file field {field}: {code}")]
+    InvalidFile { field: String, code: String },
     /// Input that parses but breaks a rule; `code` is a message-catalog key.
     #[error("invalid {field}: {code}")]
     Invalid {

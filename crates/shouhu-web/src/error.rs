@@ -112,6 +112,19 @@ impl From<StoreError> for AppError {
                 e
             }
             StoreError::Invalid { field, code } => Self::invalid_field(field, code),
+            StoreError::InvalidFile { field, code } => Self::invalid_field(&field, &code),
+            StoreError::ChildExists { id } => {
+                let key = if id.is_some() {
+                    "child.exists"
+                } else {
+                    "child.exists_elsewhere"
+                };
+                let mut e = Self::invalid_field("id_number", key);
+                e.status = StatusCode::CONFLICT;
+                e.code = "duplicate";
+                e.details = id.map(|id| serde_json::json!({ "existing_id": id }));
+                e
+            }
             other => Self::internal(other),
         }
     }

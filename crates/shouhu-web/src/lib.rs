@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cards;
 pub mod error;
 pub mod i18n;
 mod login;

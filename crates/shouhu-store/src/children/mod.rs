@@ -371,15 +371,30 @@ pub fn update(
     })
 }
 
-/// Reads a file from JSON, naming the field that failed (`father.phone`) with the domain's
-/// Chinese message.
+/// Reads a file from JSON, naming the field that failed (`father.phone`) and why, as a
+/// message-catalog key: the domain's own code, or `file.missing` / `file.invalid`.
 pub fn parse_file(doc: Value) -> StoreResult<ChildFile> {
     serde_path_to_error::deserialize(doc).map_err(|e| {
-        let path = e.path().to_string();
-        StoreError::InvalidFile {
-            field: path,
-            message: e.into_inner().to_string(),
-        }
+        let mut field = e.path().to_string();
+        let text = e.into_inner().to_string();
+        let is_code = !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+        let code = if is_code {
+            text
+        } else if let Some(missing) = text.strip_prefix("missing field `") {
+            let name = missing.split('`').next().unwrap_or_default();
+            field = if field == "." {
+                name.to_owned()
+            } else {
+                format!("{field}.{name}")
+            };
+            "file.missing".to_owned()
+        } else {
+            "file.invalid".to_owned()
+        };
+        StoreError::InvalidFile { field, code }
     })
 }
 
@@ -423,4 +438,42 @@ pub fn placement_names(conn: &mut Conn, at: Placement) -> StoreResult<(String, O
 /// The date the stored calibers were derived on, for pages that show them.
 pub fn caliber_date(summary: &ChildSummary) -> Option<NaiveDate> {
     summary.lb_as_of.parse().ok()
+}
+
+/// The files of a class on roll, for its contact cards, by pinyin; one audit event for the whole
+/// printout. Callers mask what the role may not reveal (see [`may_reveal`]).
+pub fn class_files(
+    conn: &mut Conn,
+    scope: &Scope,
+    key: &DeploymentKey,
+    class_id: i64,
+) -> StoreResult<Vec<(ChildSummary, ChildFile)>> {
+    let class = crate::classes::get(conn, scope, class_id)?;
+    let ids: Vec<i64> = children::table
+        .filter(children::class_id.eq(class_id))
+        .order((children::name_pinyin, children::id))
+        .select(children::id)
+        .load(conn)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Ok(row) = load(conn, scope, id) else {
+            continue;
+        };
+        let file = unseal(key, &row.file_sealed)?;
+        if file.schooling.on_roll() {
+            out.push((list::summary(conn, id)?, file));
+        }
+    }
+    let region = crate::schools::get(conn, scope, class.class.school_id)?
+        .region()
+        .ok();
+    audit::record(
+        conn,
+        scope,
+        "child.cards",
+        &format!("class:{class_id}"),
+        &format!("{} cards", out.len()),
+        region.as_ref(),
+    )?;
+    Ok(out)
 }
