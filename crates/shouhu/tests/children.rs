@@ -8,7 +8,7 @@ use common::TestApp;
 use diesel::RunQueryDsl;
 use serde_json::{Value, json};
 use shouhu_domain::{ChildFile, check_char};
-use shouhu_store::children::{self, ChildFilter, Placement};
+use shouhu_store::children::{self, Change, ChildFilter, Placement};
 use shouhu_store::{Scope, StoreError, classes, users};
 
 fn id_number(birth: &str, seq: &str) -> String {
@@ -184,13 +184,31 @@ async fn a_stale_save_conflicts_and_each_save_leaves_a_masked_revision(app: Test
     let patch = json!({"name": "单小𠮷", "father": {"phone": "13700001111"}});
     let saved = app
         .store
-        .with_conn(|c| children::update(c, &teacher, &key, child, 1, None, &patch))
+        .with_conn(|c| {
+            children::update(
+                c,
+                &teacher,
+                &key,
+                child,
+                1,
+                None,
+                &Change::Patch(patch.clone()),
+            )
+        })
         .unwrap();
     assert_eq!(saved.summary.version, 2);
     let stale = json!({"ethnicity": "han"});
-    let conflict = app
-        .store
-        .with_conn(|c| children::update(c, &teacher, &key, child, 1, None, &stale));
+    let conflict = app.store.with_conn(|c| {
+        children::update(
+            c,
+            &teacher,
+            &key,
+            child,
+            1,
+            None,
+            &Change::Patch(stale.clone()),
+        )
+    });
     assert!(
         matches!(
             conflict,
@@ -223,9 +241,17 @@ async fn a_stale_save_conflicts_and_each_save_leaves_a_masked_revision(app: Test
 
     // A bad value in a patch names its field and keeps the file as it was.
     let bad = json!({"mother": {"phone": "12345"}});
-    let refused = app
-        .store
-        .with_conn(|c| children::update(c, &teacher, &key, child, 2, None, &bad));
+    let refused = app.store.with_conn(|c| {
+        children::update(
+            c,
+            &teacher,
+            &key,
+            child,
+            2,
+            None,
+            &Change::Patch(bad.clone()),
+        )
+    });
     match refused {
         Err(StoreError::InvalidFile { field, code }) => {
             assert_eq!(field, "mother.phone");

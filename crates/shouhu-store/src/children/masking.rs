@@ -105,6 +105,33 @@ fn apply_object(map: &mut Map<String, Value>, visibility: Visibility) {
     }
 }
 
+/// Puts back the stored value wherever `doc` still holds the masked form of it, so a form or a
+/// client can send a file back with `138****5678` untouched and keep the number it stands for.
+pub fn restore(doc: &mut Value, current: &Value) {
+    match (doc, current) {
+        (Value::Object(map), Value::Object(cur)) => {
+            for (key, value) in map.iter_mut() {
+                let Some(stored) = cur.get(key) else {
+                    continue;
+                };
+                match sensitivity(key) {
+                    Some(kind) if *value == kind.mask(stored) || *value == HIDDEN_TEXT => {
+                        *value = stored.clone();
+                    }
+                    Some(_) => {}
+                    None => restore(value, stored),
+                }
+            }
+        }
+        (Value::Array(items), Value::Array(cur)) => {
+            for (item, stored) in items.iter_mut().zip(cur) {
+                restore(item, stored);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The file as `path → text` leaves (`father.phone`, `guardians.0.name`), for diffs.
 pub fn flatten(doc: &Value) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -198,6 +225,24 @@ mod tests {
                 && !k.contains("address"))
         );
         assert_eq!(flat["father.phone"], "138****5678");
+    }
+
+    #[test]
+    fn masked_values_sent_back_keep_what_they_stand_for() {
+        let stored = doc();
+        let mut sent = doc();
+        apply(&mut sent, Visibility::Masked);
+        sent["guardians"][0]["name"] = json!("单小河");
+        sent["father"]["phone"] = json!("13700001111");
+        restore(&mut sent, &stored);
+        assert_eq!(sent["id_number"], stored["id_number"]);
+        assert_eq!(sent["health"], stored["health"]);
+        assert_eq!(
+            sent["guardians"][0]["phone"],
+            stored["guardians"][0]["phone"]
+        );
+        assert_eq!(sent["guardians"][0]["name"], "单小河");
+        assert_eq!(sent["father"]["phone"], "13700001111");
     }
 
     #[test]

@@ -315,8 +315,18 @@ pub fn create(
     })
 }
 
-/// Applies `patch` (a JSON merge patch over the file as typed) if nobody changed the file since
-/// `version` was read; else `Conflict`. `placement` moves the child within reach.
+/// How a save changes the file. Masked values left as they were read (`138****5678`) keep the
+/// stored value in either form.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// A JSON merge patch (RFC 7396) over the file.
+    Patch(Value),
+    /// The whole file, as a form sends it.
+    Replace(Value),
+}
+
+/// Saves `change` if nobody changed the file since `version` was read; else `Conflict`.
+/// `placement` moves the child within reach.
 pub fn update(
     conn: &mut Conn,
     scope: &Scope,
@@ -324,7 +334,7 @@ pub fn update(
     id: i64,
     version: i32,
     placement: Option<Placement>,
-    patch: &Value,
+    change: &Change,
 ) -> StoreResult<ChildRecord> {
     conn.transaction(|conn| {
         let row = load(conn, scope, id)?;
@@ -336,8 +346,16 @@ pub fn update(
             });
         }
         let before = unseal(key, &row.file_sealed)?;
-        let mut doc = to_json(&before)?;
-        merge_patch(&mut doc, patch);
+        let stored = to_json(&before)?;
+        let mut doc = match change {
+            Change::Patch(patch) => {
+                let mut doc = stored.clone();
+                merge_patch(&mut doc, patch);
+                doc
+            }
+            Change::Replace(doc) => doc.clone(),
+        };
+        masking::restore(&mut doc, &stored);
         let after = parse_file(doc)?;
         after
             .check()
