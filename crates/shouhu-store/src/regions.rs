@@ -188,6 +188,25 @@ pub fn children(
     }
 }
 
+/// The regions directly under `parent`, for pickers. Place names are public (the national
+/// gazetteer), so no scope narrows them; what may be filed there is checked on save.
+pub fn gazetteer_children(conn: &mut Conn, parent: &RegionCode) -> StoreResult<Vec<Region>> {
+    Ok(regions::table
+        .select(Region::as_select())
+        .filter(regions::parent_code.eq(parent.as_str()))
+        .order(regions::code)
+        .load(conn)?)
+}
+
+/// A region's name from the gazetteer (public, like [`gazetteer_children`]).
+pub fn gazetteer_name(conn: &mut Conn, code: &RegionCode) -> StoreResult<Option<String>> {
+    Ok(regions::table
+        .find(code.as_str())
+        .select(regions::name)
+        .first(conn)
+        .optional()?)
+}
+
 /// The chain from the province down to `code`, for breadcrumbs; ancestors above the caller's root
 /// are names only and are not links the caller can follow.
 pub fn ancestry(conn: &mut Conn, code: &RegionCode) -> StoreResult<Vec<Region>> {

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/lang/{code}", get(pages::login::switch_language))
         .merge(pages::places::routes())
+        .merge(pages::children::routes())
         .merge(pages::admin::routes())
         .layer(middleware::from_fn(auth::cross_site_guard));
     Router::new()

@@ -181,6 +181,12 @@ pub fn reveal(
     record(conn, key, &row, Visibility::Revealed)
 }
 
+/// A file's list row, in scope, without opening the file (so not audited as a view).
+pub fn summary_of(conn: &mut Conn, scope: &Scope, id: i64) -> StoreResult<ChildSummary> {
+    let row = load(conn, scope, id)?;
+    list::summary(conn, row.id)
+}
+
 /// The file as typed, unmasked, for the storage layer's own use and for documents the caller
 /// has already been allowed (contact cards); opening it is audited as `kind`.
 pub fn file_for(

@@ -42,6 +42,10 @@ impl Frame {
             href: "/",
             key: "nav.home",
         }];
+        nav.push(NavItem {
+            href: "/children",
+            key: "nav.children",
+        });
         if !matches!(
             role,
             Role::HeadTeacher | Role::Teacher | Role::Volunteer | Role::Principal

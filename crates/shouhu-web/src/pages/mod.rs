@@ -2,6 +2,7 @@
 //! login page), and every form post passes through [`crate::auth::CsrfForm`].
 
 pub mod admin;
+pub mod children;
 pub mod frame;
 pub mod home;
 pub mod login;
