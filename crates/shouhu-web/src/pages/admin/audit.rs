@@ -22,12 +22,13 @@ const PAGE: usize = 50;
 
 /// Kinds offered in the filter: the groups first (the store matches kinds by prefix), then each
 /// kind the system writes. Any kind still shows in the list, labelled or raw.
-const KINDS: [&str; 26] = [
+const KINDS: [&str; 33] = [
     "login",
     "user",
     "region",
     "school",
     "class",
+    "child",
     "login.success",
     "login.failure",
     "login.throttled",
@@ -49,6 +50,12 @@ const KINDS: [&str; 26] = [
     "class.create",
     "class.update",
     "class.delete",
+    "child.create",
+    "child.update",
+    "child.view",
+    "child.reveal",
+    "child.card",
+    "child.cards",
 ];
 
 /// An instant as people in China read it: `YYYY-MM-DD HH:MM:SS`, Beijing time.

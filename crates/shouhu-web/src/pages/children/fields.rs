@@ -59,10 +59,10 @@ macro_rules! options {
 }
 
 fn sexes() -> Vec<Opt> {
-    [Sex::Male, Sex::Female]
+    [(Sex::Male, "male"), (Sex::Female, "female")]
         .iter()
-        .map(|s| Opt {
-            value: s.code().to_string(),
+        .map(|(s, value)| Opt {
+            value: (*value).to_owned(),
             label: s.label_key().to_owned(),
             keyed: true,
         })
