@@ -127,6 +127,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     children,
     child_revisions,
+    child_transfers,
 );
 
 diesel::table! {
@@ -175,6 +176,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    child_transfers (id) {
+        id -> BigInt,
+        child_id -> BigInt,
+        from_school_id -> BigInt,
+        to_school_id -> BigInt,
+        reason -> Text,
+        status -> Text,
+        requested_by -> Text,
+        requested_at -> BigInt,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(child_transfers -> children (child_id));
 diesel::joinable!(children -> schools (school_id));
 diesel::joinable!(children -> classes (class_id));
 diesel::joinable!(child_revisions -> children (child_id));

@@ -399,3 +399,110 @@ async fn the_list_searches_by_pinyin_initials_and_id_tail_and_pages_by_cursor(ap
     assert_eq!(seen, sorted);
 }
 both_dbs!(the_list_searches_by_pinyin_initials_and_id_tail_and_pages_by_cursor);
+
+async fn a_class_is_promoted_whole_and_a_transfer_waits_for_the_receiving_school(app: TestApp) {
+    let at = placement(&app);
+    let first = create(
+        &app,
+        "teacher1",
+        at,
+        &file("张三", &id_number("20180301", "101")),
+    )
+    .unwrap();
+    create(
+        &app,
+        "teacher1",
+        at,
+        &file("李四", &id_number("20180302", "103")),
+    )
+    .unwrap();
+    let principal = scope_of(&app, "principal");
+    let key = app.store.key();
+    let class_id = at.class_id.unwrap();
+    let done = app
+        .store
+        .with_conn(|c| {
+            children::promote_class(c, &principal, &key, class_id, "二年级（9）班", vec![])
+        })
+        .unwrap();
+    assert_eq!((done.moved, done.graduated), (2, 0));
+    let new_class = done.new_class_id.unwrap();
+    let moved = app
+        .store
+        .with_conn(|c| children::summary_of(c, &principal, first))
+        .unwrap();
+    assert_eq!(moved.class_id, Some(new_class));
+    let history = app
+        .store
+        .with_conn(|c| children::revisions(c, &principal, first))
+        .unwrap();
+    assert!(
+        history[0].changes.contains_key("_class"),
+        "the move is history"
+    );
+
+    // A transfer to another school: pending until that school accepts; the child stays put.
+    let bureau = scope_of(&app, "bureau");
+    let other = app
+        .store
+        .with_conn(|c| shouhu_store::schools::list(c, &bureau, &Default::default()))
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id != at.school_id)
+        .unwrap();
+    let refused = app
+        .store
+        .with_conn(|c| children::request_transfer(c, &principal, first, other.id, " "));
+    assert!(matches!(
+        refused,
+        Err(StoreError::Invalid {
+            field: "reason",
+            ..
+        })
+    ));
+    let t = app
+        .store
+        .with_conn(|c| children::request_transfer(c, &principal, first, other.id, "随父母迁居"))
+        .unwrap();
+    assert_eq!(t.status, "pending");
+    let twice = app
+        .store
+        .with_conn(|c| children::request_transfer(c, &principal, first, other.id, "再次"));
+    assert!(twice.is_err(), "one pending request per child");
+    // The sending school cannot accept on the receiver's behalf.
+    let own = app
+        .store
+        .with_conn(|c| children::decide_transfer(c, &principal, &key, t.id, true, None));
+    assert!(matches!(own, Err(StoreError::NotFound)));
+    assert_eq!(
+        app.store
+            .with_conn(|c| children::summary_of(c, &principal, first))
+            .unwrap()
+            .school_id,
+        at.school_id
+    );
+    let waiting = app
+        .store
+        .with_conn(|c| children::incoming(c, &bureau))
+        .unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].child_name, "张三");
+    let accepted = app
+        .store
+        .with_conn(|c| children::decide_transfer(c, &bureau, &key, t.id, true, None))
+        .unwrap();
+    assert_eq!(accepted.status, "accepted");
+    let gone = app
+        .store
+        .with_conn(|c| children::summary_of(c, &principal, first));
+    assert!(
+        matches!(gone, Err(StoreError::NotFound)),
+        "now the other school's"
+    );
+    let now = app
+        .store
+        .with_conn(|c| children::summary_of(c, &bureau, first))
+        .unwrap();
+    assert_eq!((now.school_id, now.class_id), (other.id, None));
+}
+both_dbs!(a_class_is_promoted_whole_and_a_transfer_waits_for_the_receiving_school);

@@ -4,6 +4,7 @@
 
 mod list;
 pub mod masking;
+mod moves;
 mod projection;
 mod revisions;
 
@@ -15,6 +16,10 @@ use shouhu_domain::{ChildFile, RegionCode, Role, today_shanghai};
 
 pub use list::{Caliber, ChildFilter, ChildPage, ChildSummary, list};
 pub use masking::Visibility;
+pub use moves::{
+    Incoming, Promotion, Transfer, decide_transfer, incoming, promote_class, request_transfer,
+    transfers_of,
+};
 pub use projection::refresh_calibers;
 pub use revisions::{Revision, compare, revisions};
 
@@ -315,7 +320,7 @@ pub fn create(
             .returning(children::id);
         let id: i64 = on_inner!(conn, |c| insert.get_result(c))?;
         let row = load(conn, scope, id)?;
-        revisions::record(conn, scope, id, 1, None, file)?;
+        revisions::record(conn, scope, id, 1, None, (file, at))?;
         audit_child(conn, scope, "child.create", &row, "")?;
         record(conn, key, &row, Visibility::for_role(scope.role))
     })
@@ -388,7 +393,18 @@ pub fn update(
             children::updated_at.eq(clock::now_ms()),
         ))
         .execute(conn)?;
-        revisions::record(conn, scope, id, version + 1, Some(&before), &after)?;
+        let was = Placement {
+            school_id: row.school_id,
+            class_id: row.class_id,
+        };
+        revisions::record(
+            conn,
+            scope,
+            id,
+            version + 1,
+            Some((&before, was)),
+            (&after, at),
+        )?;
         let row = load(conn, scope, id)?;
         audit_child(conn, scope, "child.update", &row, "")?;
         record(conn, key, &row, Visibility::for_role(scope.role))

@@ -9,7 +9,7 @@ use serde::Serialize;
 use shouhu_domain::ChildFile;
 
 use super::masking::{self, Visibility};
-use super::{load, to_json};
+use super::{Placement, load, placement_names, to_json};
 use crate::schema::child_revisions;
 use crate::{Conn, Scope, StoreError, StoreResult, clock};
 
@@ -48,10 +48,21 @@ impl TryFrom<Row> for Revision {
     }
 }
 
-fn masked_leaves(file: &ChildFile) -> StoreResult<BTreeMap<String, String>> {
+/// The file's masked leaves, with where the child is on roll as `_school` and `_class`, so moves
+/// (promotion, transfer) show in the history beside the file's own changes.
+fn masked_leaves(
+    conn: &mut Conn,
+    (file, at): (&ChildFile, Placement),
+) -> StoreResult<BTreeMap<String, String>> {
     let mut doc = to_json(file)?;
     masking::apply(&mut doc, Visibility::Masked);
-    Ok(masking::flatten(&doc))
+    let mut leaves = masking::flatten(&doc);
+    let (school, class) = placement_names(conn, at)?;
+    leaves.insert("_school".to_owned(), school);
+    if let Some(class) = class {
+        leaves.insert("_class".to_owned(), class);
+    }
+    Ok(leaves)
 }
 
 pub(super) fn record(
@@ -59,11 +70,14 @@ pub(super) fn record(
     scope: &Scope,
     child_id: i64,
     version: i32,
-    before: Option<&ChildFile>,
-    after: &ChildFile,
+    before: Option<(&ChildFile, Placement)>,
+    after: (&ChildFile, Placement),
 ) -> StoreResult<()> {
-    let old = before.map(masked_leaves).transpose()?.unwrap_or_default();
-    let changes = masking::diff(&old, &masked_leaves(after)?);
+    let old = match before {
+        Some(b) => masked_leaves(conn, b)?,
+        None => BTreeMap::new(),
+    };
+    let changes = masking::diff(&old, &masked_leaves(conn, after)?);
     let changes =
         serde_json::to_string(&changes).map_err(|e| StoreError::Internal(e.to_string()))?;
     diesel::insert_into(child_revisions::table)
