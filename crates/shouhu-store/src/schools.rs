@@ -96,6 +96,21 @@ pub fn list(conn: &mut Conn, scope: &Scope, filter: &SchoolFilter) -> StoreResul
         .load(conn)?)
 }
 
+/// The school with this 学校标识码, anywhere in the country: codes are public, and a transfer
+/// may go to a school outside the caller's scope.
+pub fn id_by_code(conn: &mut Conn, code: &str) -> StoreResult<Option<i64>> {
+    Ok(schools::table
+        .filter(schools::code.eq(code.trim()))
+        .select(schools::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// A school's name, whatever the caller's scope (names are public; a transfer names its target).
+pub fn public_name(conn: &mut Conn, id: i64) -> StoreResult<String> {
+    Ok(schools::table.find(id).select(schools::name).first(conn)?)
+}
+
 pub fn get(conn: &mut Conn, scope: &Scope, id: i64) -> StoreResult<School> {
     let school: School = schools::table
         .find(id)

@@ -332,3 +332,90 @@ async fn a_form_sent_twice_opens_one_file_and_a_stale_edit_shows_the_change(app:
     assert!(history.contains("王小明") && history.contains("王晓明"));
 }
 both_dbs!(a_form_sent_twice_opens_one_file_and_a_stale_edit_shows_the_change);
+
+async fn a_principal_promotes_a_class_and_transfers_a_child_the_bureau_accepts(app: TestApp) {
+    let teacher = app.login("teacher1").await;
+    let class = own_class(&app);
+    let id = id_number("20180301", "101");
+    let (r, _) = create(&teacher, &form(&class.to_string(), "张三", &id)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", errors_of(r).await);
+    let child = location(&r)
+        .trim_start_matches("/children/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let principal = app.login("principal").await;
+    let (status, html) = principal
+        .get_text(&format!("/classes/{class}/promote"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<strong>1</strong>"), "one child on roll");
+    let csrf = common::form_token(&html).unwrap();
+    let r = principal
+        .post_form(
+            &format!("/classes/{class}/promote"),
+            &csrf,
+            &[("name", "二年级（9）班")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(location(&r).ends_with("?done=promoted"));
+    let (_, file) = principal.get_text(&format!("/children/{child}")).await;
+    assert!(file.contains("二年级（9）班"));
+
+    // Transfer to another school by its code; the bureau accepts for it.
+    let other = app
+        .store
+        .with_conn(|c| schools::list(c, &Scope::local_operator(), &SchoolFilter::default()))
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name != LISHU_SCHOOL)
+        .unwrap();
+    let r = principal
+        .post_form(
+            &format!("/children/{child}/transfer"),
+            &csrf,
+            &[("school_code", "0000000000"), ("reason", "随父母迁居")],
+        )
+        .await;
+    assert!(location(&r).contains("error=child.transfer_school"));
+    let (_, page) = principal.get_text(&location(&r)).await;
+    assert!(page.contains("没有这个学校标识码"));
+    let r = principal
+        .post_form(
+            &format!("/children/{child}/transfer"),
+            &csrf,
+            &[("school_code", &other.code), ("reason", "随父母迁居")],
+        )
+        .await;
+    assert!(location(&r).ends_with("?done=transfer_requested"));
+    let bureau = app.login("bureau").await;
+    let (_, list) = bureau.get_text("/transfers").await;
+    assert!(list.contains("张三") && list.contains("随父母迁居"));
+    let transfer = list
+        .split("action=\"/transfers/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let csrf = common::form_token(&list).unwrap();
+    let r = bureau
+        .post_form(
+            &format!("/transfers/{transfer}"),
+            &csrf,
+            &[("decision", "accept")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, _) = principal.get_text(&format!("/children/{child}")).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the child has left the school"
+    );
+    let (_, file) = bureau.get_text(&format!("/children/{child}")).await;
+    assert!(file.contains(&other.name));
+}
+both_dbs!(a_principal_promotes_a_class_and_transfers_a_child_the_bureau_accepts);

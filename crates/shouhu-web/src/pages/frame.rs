@@ -61,6 +61,12 @@ impl Frame {
                 key: "nav.schools",
             });
         }
+        if role.manages_classes() {
+            nav.push(NavItem {
+                href: "/transfers",
+                key: "nav.transfers",
+            });
+        }
         if role.manages_users() {
             nav.push(NavItem {
                 href: "/admin/users",

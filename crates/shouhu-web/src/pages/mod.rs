@@ -26,6 +26,11 @@ pub fn notice_key(done: Option<&str>) -> Option<&'static str> {
         "disabled" => Some("notice.user_disabled"),
         "enabled" => Some("notice.user_enabled"),
         "reset" => Some("notice.password_reset"),
+        "transfer_requested" => Some("notice.transfer_requested"),
+        "promoted" => Some("notice.promoted"),
+        "graduated" => Some("notice.graduated"),
+        "accepted" => Some("notice.transfer_accepted"),
+        "declined" => Some("notice.transfer_declined"),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@ mod edit;
 mod fields;
 mod form;
 mod list;
+mod moves;
 mod show;
 mod view;
 
@@ -28,6 +29,13 @@ pub fn routes() -> Router<AppState> {
         .route("/children/{id}/card", get(show::card))
         .route("/children/{id}/card.pdf", get(show::card_pdf))
         .route("/classes/{id}/cards.pdf", get(show::class_cards_pdf))
+        .route(
+            "/classes/{id}/promote",
+            get(moves::promote_form).post(moves::promote),
+        )
+        .route("/children/{id}/transfer", post(moves::request))
+        .route("/transfers", get(moves::incoming))
+        .route("/transfers/{id}", post(moves::decide))
 }
 
 /// Villages a child of a school in `school_region` may live in: those of its township.

@@ -17,7 +17,7 @@ use crate::cards;
 use crate::error::AppResult;
 use crate::i18n::Tr;
 use crate::pages::frame::{Frame, render};
-use crate::pages::{Done, notice_key};
+use crate::pages::notice_key;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -38,6 +38,24 @@ struct ShowPage {
     can_reveal: bool,
     class_id: Option<i64>,
     reveal_error: Option<String>,
+    transfers: Vec<TransferView>,
+    transfer_error: Option<String>,
+}
+
+#[derive(Debug)]
+struct TransferView {
+    to_school: String,
+    status: String,
+    reason: String,
+    at: String,
+}
+
+/// `?done=` and, after a refused transfer request, `?error=child.transfer_…` (only those).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ShowQuery {
+    done: Option<String>,
+    error: Option<String>,
 }
 
 fn left_behind(t: &Tr, r: &ChildRecord) -> Vec<String> {
@@ -60,27 +78,49 @@ fn left_behind(t: &Tr, r: &ChildRecord) -> Vec<String> {
     out
 }
 
+struct Extra {
+    notice: Option<&'static str>,
+    reveal_error: Option<String>,
+    transfer_error: Option<String>,
+}
+
 async fn page(
     state: &AppState,
     t: Tr,
     user: &PageUser,
     record: ChildRecord,
-    notice: Option<&'static str>,
-    reveal_error: Option<String>,
+    extra: Extra,
 ) -> AppResult<Response> {
     let school_id = record.summary.school_id;
+    let child_id = record.summary.id;
     let scope = user.scope.clone();
-    let residence = state
+    let (residence, transfers) = state
         .store
         .run(move |conn| {
             let school = schools::get(conn, &scope, school_id)?;
-            residence_options(conn, &school.region_code)
+            let transfers = children::transfers_of(conn, &scope, child_id)?
+                .into_iter()
+                .map(|tr| {
+                    let to = schools::public_name(conn, tr.to_school_id).unwrap_or_default();
+                    (tr, to)
+                })
+                .collect::<Vec<_>>();
+            Ok((residence_options(conn, &school.region_code)?, transfers))
         })
         .await?;
     let s = &record.summary;
     let role = user.scope.role;
+    let transfers = transfers
+        .into_iter()
+        .map(|(tr, to_school)| TransferView {
+            to_school,
+            status: t.t(&format!("child.transfer.{}", tr.status)).to_owned(),
+            reason: tr.reason,
+            at: shanghai_time(tr.requested_at),
+        })
+        .collect();
     let page = ShowPage {
-        frame: Frame::for_user(user).with_notice(notice),
+        frame: Frame::for_user(user).with_notice(extra.notice),
         id: s.id,
         name: s.name.clone(),
         place: match &s.class_name {
@@ -96,7 +136,9 @@ async fn page(
         can_edit: role.edits_class() || role == Role::ChildDirector,
         can_reveal: may_reveal(role) && record.visibility != "revealed",
         class_id: s.class_id,
-        reveal_error,
+        reveal_error: extra.reveal_error,
+        transfer_error: extra.transfer_error,
+        transfers,
         t,
     };
     Ok(render(page)?.into_response())
@@ -108,7 +150,7 @@ pub async fn show(
     t: Tr,
     user: PageUser,
     Path(raw): Path<String>,
-    Query(q): Query<Done>,
+    Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let id = parse_id(&raw)?;
     let scope = user.scope.clone();
@@ -117,15 +159,21 @@ pub async fn show(
         .store
         .run(move |conn| children::get(conn, &scope, &key, id))
         .await?;
-    page(
-        &state,
-        t,
-        &user,
-        record,
-        notice_key(q.done.as_deref()),
-        None,
-    )
-    .await
+    // Only a transfer refusal may be named in a link; anything else is ignored.
+    let transfer_error = q
+        .error
+        .filter(|e| {
+            e.starts_with("child.transfer_")
+                && e.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
+        })
+        .map(|e| t.t(&e).to_owned());
+    let extra = Extra {
+        notice: notice_key(q.done.as_deref()),
+        reveal_error: None,
+        transfer_error,
+    };
+    page(&state, t, &user, record, extra).await
 }
 
 #[derive(Deserialize)]
@@ -158,10 +206,21 @@ pub async fn reveal(
         )
         .await?;
     match result {
-        Ok(record) => page(&state, t, &user, record, None, None).await,
+        Ok(record) => {
+            let extra = Extra {
+                notice: None,
+                reveal_error: None,
+                transfer_error: None,
+            };
+            page(&state, t, &user, record, extra).await
+        }
         Err((code, record)) => {
-            let error = Some(t.t(code).to_owned());
-            page(&state, t, &user, record, None, error).await
+            let extra = Extra {
+                notice: None,
+                reveal_error: Some(t.t(code).to_owned()),
+                transfer_error: None,
+            };
+            page(&state, t, &user, record, extra).await
         }
     }
 }
