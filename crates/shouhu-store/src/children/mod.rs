@@ -250,27 +250,32 @@ fn check_duplicate(
             children::class_id,
             children::school_region,
             children::residence_region,
+            children::id_hash,
         ))
         .into_boxed();
-    if let Some(hash) = &p.id_hash {
+    let (name, birth) = (p.name().to_owned(), p.birth_date().to_owned());
+    if let Some(hash) = p.id_hash() {
         query = query.filter(
-            children::id_hash.eq(hash.clone()).or(children::name
-                .eq(p.name.clone())
-                .and(children::birth_date.eq(p.birth_date.clone()))
+            children::id_hash.eq(hash.to_owned()).or(children::name
+                .eq(name)
+                .and(children::birth_date.eq(birth))
                 .and(children::id_hash.is_null())),
         );
     } else {
         query = query
-            .filter(children::name.eq(p.name.clone()))
-            .filter(children::birth_date.eq(p.birth_date.clone()));
+            .filter(children::name.eq(name))
+            .filter(children::birth_date.eq(birth));
     }
-    let township = &p.residence_region[..9];
-    let found: Vec<(i64, i64, Option<i64>, String, String)> = query.limit(20).load(conn)?;
-    let same_child = found.into_iter().find(|(id, _, _, _, home)| {
-        Some(*id) != except && (p.id_hash.is_some() || home.starts_with(township))
+    let township = &p.residence_region()[..9];
+    type Found = (i64, i64, Option<i64>, String, String, Option<String>);
+    let found: Vec<Found> = query.limit(20).load(conn)?;
+    // The same ID number is the same child anywhere; the same name and birth date only within
+    // one township, and a same-named child with an ID number of their own is someone else.
+    let same_child = found.into_iter().find(|(id, _, _, _, home, hash)| {
+        Some(*id) != except
+            && ((hash.is_some() && hash.as_deref() == p.id_hash()) || home.starts_with(township))
     });
-    // A same-named child elsewhere with an ID number of their own is someone else.
-    let Some((id, school, class, school_region, home)) = same_child else {
+    let Some((id, school, class, school_region, home, _)) = same_child else {
         return Ok(());
     };
     if visible(scope, school, class, [&school_region, &home]) {

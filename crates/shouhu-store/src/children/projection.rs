@@ -10,20 +10,10 @@ use crate::crypto::DeploymentKey;
 use crate::schema::{children, classes};
 use crate::{Conn, StoreError, StoreResult};
 
-/// Everything written to the row on a save, derived from the file alone.
+/// Everything written to the row on a save, derived from the file alone; the placement is
+/// filled in by [`Projection::columns`].
 pub(super) struct Projection {
-    pub name: String,
-    pub birth_date: String,
-    pub residence_region: String,
-    pub id_hash: Option<String>,
-    pins: Pins,
-    calibers: Calibers,
-    rest: Rest,
-}
-
-struct Pins {
-    pinyin: String,
-    initials: String,
+    row: Columns,
 }
 
 #[derive(AsChangeset)]
@@ -35,22 +25,8 @@ struct Calibers {
     lb_as_of: String,
 }
 
-struct Rest {
-    sex: String,
-    ethnicity: String,
-    id_last4: Option<String>,
-    hukou_type: Option<String>,
-    schooling: String,
-    care_arrangement: Option<String>,
-    rating: Option<String>,
-    tags: String,
-    key_child: bool,
-    completeness: i32,
-    sealed: Vec<u8>,
-}
-
 /// A row's values, ready for insert or update.
-#[derive(Insertable, AsChangeset)]
+#[derive(Clone, Insertable, AsChangeset)]
 #[diesel(table_name = children, treat_none_as_null = true)]
 pub(super) struct Columns {
     school_id: i64,
@@ -121,16 +97,20 @@ impl Projection {
         };
         let json = serde_json::to_string(file).map_err(|e| StoreError::Internal(e.to_string()))?;
         let id = file.id_number.as_ref().map(|n| n.as_str().to_owned());
+        let c = calibers(file, compulsory, today);
         Ok(Self {
-            name: file.name.as_str().to_owned(),
-            birth_date: file.birth_date.to_string(),
-            residence_region: file.residence_region.as_str().to_owned(),
-            id_hash: id.as_deref().map(|n| key.lookup_hash(n)),
-            pins: Pins { pinyin, initials },
-            calibers: calibers(file, compulsory, today),
-            rest: Rest {
+            row: Columns {
+                school_id: 0,
+                class_id: None,
+                school_region: String::new(),
+                residence_region: file.residence_region.as_str().to_owned(),
+                name: file.name.as_str().to_owned(),
+                name_pinyin: pinyin,
+                name_initials: initials,
                 sex: file.sex.code().to_string(),
                 ethnicity: file.ethnicity.code().to_owned(),
+                birth_date: file.birth_date.to_string(),
+                id_hash: id.as_deref().map(|n| key.lookup_hash(n)),
                 id_last4: id.map(|n| n[n.len() - 4..].to_owned()),
                 hukou_type: file.hukou_type.map(|h| h.code().to_owned()),
                 schooling: file.schooling.code().to_owned(),
@@ -138,40 +118,38 @@ impl Projection {
                 rating: file.rating.map(|r| r.code().to_owned()),
                 tags: tag_list(file, today),
                 key_child: file.key_child.is_some(),
+                lb_mca: c.lb_mca,
+                lb_xueji: c.lb_xueji,
+                lb_census: c.lb_census,
+                lb_as_of: c.lb_as_of,
                 completeness: i32::from(file.completeness()),
-                sealed: key.encrypt(&json)?,
+                file_sealed: key.encrypt(&json)?,
             },
         })
     }
 
+    pub fn name(&self) -> &str {
+        &self.row.name
+    }
+
+    pub fn birth_date(&self) -> &str {
+        &self.row.birth_date
+    }
+
+    pub fn residence_region(&self) -> &str {
+        &self.row.residence_region
+    }
+
+    pub fn id_hash(&self) -> Option<&str> {
+        self.row.id_hash.as_deref()
+    }
+
     pub fn columns(&self, at: Placement, school_region: &str) -> Columns {
-        let r = &self.rest;
-        let c = &self.calibers;
         Columns {
             school_id: at.school_id,
             class_id: at.class_id,
             school_region: school_region.to_owned(),
-            residence_region: self.residence_region.clone(),
-            name: self.name.clone(),
-            name_pinyin: self.pins.pinyin.clone(),
-            name_initials: self.pins.initials.clone(),
-            sex: r.sex.clone(),
-            ethnicity: r.ethnicity.clone(),
-            birth_date: self.birth_date.clone(),
-            id_hash: self.id_hash.clone(),
-            id_last4: r.id_last4.clone(),
-            hukou_type: r.hukou_type.clone(),
-            schooling: r.schooling.clone(),
-            care_arrangement: r.care_arrangement.clone(),
-            rating: r.rating.clone(),
-            tags: r.tags.clone(),
-            key_child: r.key_child,
-            lb_mca: c.lb_mca,
-            lb_xueji: c.lb_xueji,
-            lb_census: c.lb_census,
-            lb_as_of: c.lb_as_of.clone(),
-            completeness: r.completeness,
-            file_sealed: r.sealed.clone(),
+            ..self.row.clone()
         }
     }
 }
