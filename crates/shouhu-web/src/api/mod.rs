@@ -5,6 +5,7 @@
 //! cannot parse is answered in the JSON error shape (the `render_errors` middleware writes it).
 
 mod auth;
+mod children;
 mod classes;
 mod me;
 pub mod openapi;
@@ -56,6 +57,15 @@ pub fn routes() -> Router<AppState> {
                 .patch(classes::update)
                 .delete(classes::delete),
         )
+        .route("/classes/{id}/cards.pdf", get(children::class_cards))
+        .route("/children", get(children::list).post(children::create))
+        .route(
+            "/children/{id}",
+            get(children::show).patch(children::update),
+        )
+        .route("/children/{id}/reveal", post(children::reveal))
+        .route("/children/{id}/revisions", get(children::revisions))
+        .route("/children/{id}/card.pdf", get(children::card))
         .fallback(|| async { AppError::not_found() })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{auth, classes, me, regions, schools};
+use super::{auth, children, classes, me, regions, schools};
 use crate::error::{AppError, AppResult};
 
 /// The security scheme every operation but sign-in and this document requires.
@@ -83,8 +83,16 @@ impl Modify for BearerScheme {
         classes::create,
         classes::update,
         classes::delete,
+        children::list,
+        children::create,
+        children::show,
+        children::reveal,
+        children::update,
+        children::revisions,
+        children::card,
+        children::class_cards,
     ),
-    components(schemas(ErrorBody, ErrorDetail))
+    components(schemas(ErrorBody, ErrorDetail, children::ChildFileSchema, children::Pdf))
 )]
 struct V1;
 
@@ -104,6 +112,7 @@ struct V1;
         (name = "regions", description = "The region tree (统计用区划代码)"),
         (name = "schools", description = "Schools"),
         (name = "classes", description = "Classes of a school"),
+        (name = "children", description = "Child files (一人一档): masked reads, audited reveals, merge-patch edits, revisions and contact cards"),
     )
 )]
 pub struct ApiDoc;

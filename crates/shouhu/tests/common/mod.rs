@@ -321,6 +321,39 @@ impl Api {
         json_of(r).await
     }
 
+    /// A POST with extra headers (e.g. `Idempotency-Key`).
+    pub async fn post_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        json_of(request.send().await.expect("POST")).await
+    }
+
+    /// A GET of a download (a PDF): the status, the headers and the raw bytes.
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let r = self
+            .client
+            .get(format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET");
+        let status = r.status();
+        let headers = r.headers().clone();
+        let bytes = r.bytes().await.expect("body").to_vec();
+        (status, headers, bytes)
+    }
+
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         let r = self
             .client
