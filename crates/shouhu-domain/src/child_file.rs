@@ -17,7 +17,7 @@ use crate::{
 
 /// The "五个清楚" profile: what the child is like, beyond the facts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Profile {
     pub personality: Option<FactText>,
     pub hobbies: Option<FactText>,
@@ -26,7 +26,7 @@ pub struct Profile {
 
 /// A parent working away (外出务工): since when, where, for whom.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AwayWork {
     pub since: Option<NaiveDate>,
     pub province: Option<Province>,
@@ -38,7 +38,7 @@ pub struct AwayWork {
 
 /// Father or mother.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Parent {
     pub name: Option<PersonName>,
     pub birth_date: Option<NaiveDate>,
@@ -77,6 +77,7 @@ impl Parent {
 
 /// A grandparent or other relative who looks after the child.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Guardian {
     pub name: PersonName,
     /// 祖父, 祖母, 外祖父, 外祖母, 哥哥, 姑姑 …
@@ -92,7 +93,7 @@ pub struct Guardian {
 /// The questions of 未成年人保护法 第二十二条 about an entrusted carer; `true` is a reason
 /// the person may not be entrusted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Disqualifications {
     /// 曾实施性侵害、虐待、遗弃、拐卖、暴力伤害等违法犯罪行为.
     pub past_crimes: bool,
@@ -112,6 +113,7 @@ impl Disqualifications {
 
 /// 委托照护: the person the parents entrusted the child to (被委托人).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Entrustment {
     pub name: PersonName,
     pub id_number: Option<IdCardNo>,
@@ -129,6 +131,7 @@ pub struct Entrustment {
 
 /// Everything typed about one child.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChildFile {
     pub name: PersonName,
     /// A hand correction of the generated pinyin (单 shan, 曾 zeng); lower-case ASCII.

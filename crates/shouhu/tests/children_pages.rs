@@ -2,6 +2,7 @@
 //! errors come back beside their fields with what was typed, the file is masked and every opening
 //! logged, a stale edit shows what changed, a form sent twice opens one file, and the contact card
 //! prints.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -34,7 +34,8 @@ pub const HIDDEN_TEXT: &str = "****";
 /// Keys whose values are sensitive wherever they appear in the file.
 fn sensitivity(key: &str) -> Option<Kind> {
     match key {
-        "id_number" | "doc_number" => Some(Kind::Document),
+        // The 全国学籍号 is usually G + the ID number, so it is masked like one.
+        "id_number" | "doc_number" | "xueji_no" => Some(Kind::Document),
         "phone" => Some(Kind::Phone),
         "address" => Some(Kind::Address),
         "health" | "notes" => Some(Kind::Text),

@@ -323,7 +323,15 @@ pub fn create(
                 children::updated_at.eq(now),
             ))
             .returning(children::id);
-        let id: i64 = on_inner!(conn, |c| insert.get_result(c))?;
+        // Two saves racing past the checks meet the unique indexes; the loser is told the file
+        // exists, with nothing of it revealed.
+        let id: i64 = match on_inner!(conn, |c| insert.get_result(c)) {
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => return Err(StoreError::ChildExists { id: None }),
+            other => other?,
+        };
         let row = load(conn, scope, id)?;
         revisions::record(conn, scope, id, 1, None, (file, at))?;
         audit_child(conn, scope, "child.create", &row, "")?;
@@ -420,7 +428,8 @@ pub fn update(
 /// message-catalog key: the domain's own code, or `file.missing` / `file.invalid`.
 pub fn parse_file(doc: Value) -> StoreResult<ChildFile> {
     serde_path_to_error::deserialize(doc).map_err(|e| {
-        let mut field = e.path().to_string();
+        // serde writes list entries as `guardians[0]`; pages and history say `guardians.0`.
+        let mut field = e.path().to_string().replace('[', ".").replace(']', "");
         let text = e.into_inner().to_string();
         let is_code = !text.is_empty()
             && text
@@ -436,6 +445,8 @@ pub fn parse_file(doc: Value) -> StoreResult<ChildFile> {
                 format!("{field}.{name}")
             };
             "file.missing".to_owned()
+        } else if text.starts_with("unknown field `") {
+            "file.unknown_field".to_owned()
         } else {
             "file.invalid".to_owned()
         };
@@ -521,4 +532,45 @@ pub fn class_files(
         region.as_ref(),
     )?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal() -> Value {
+        json!({
+            "name": "张三", "sex": "male", "ethnicity": "han", "birth_date": "2015-03-01",
+            "id_doc_type": "resident_id_card", "residence_region": "520502101205",
+            "schooling": "in_school", "health": {"kind": "healthy"},
+        })
+    }
+
+    fn refusal(doc: Value) -> (String, String) {
+        match parse_file(doc) {
+            Err(StoreError::InvalidFile { field, code }) => (field, code),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_files_name_the_field_as_pages_and_history_do() {
+        assert!(parse_file(minimal()).is_ok());
+        let mut doc = minimal();
+        doc["guardians"] = json!([{"name": "张大山", "relation": "祖父", "phone": "123"}]);
+        let (field, code) = refusal(doc);
+        assert_eq!(field, "guardians.0.phone");
+        assert!(code.starts_with("phone."), "{code}");
+        let mut doc = minimal();
+        doc.as_object_mut().unwrap().remove("birth_date");
+        assert_eq!(
+            refusal(doc),
+            ("birth_date".to_owned(), "file.missing".to_owned())
+        );
+        let mut doc = minimal();
+        doc["fathr"] = json!({"name": "张建国"});
+        let e = serde_json::from_value::<ChildFile>(doc.clone()).unwrap_err();
+        assert_eq!(refusal(doc).1, "file.unknown_field", "a typo: {e}");
+    }
 }

@@ -197,10 +197,11 @@ pub fn to_json(typed: &Typed, sections: &[Section]) -> Value {
             }),
             _ => (!raw.is_empty()).then(|| Value::String(raw.to_owned())),
         };
-        if let Some(value) = value {
-            if !(matches!(f.input, Input::Present) && has_path(&doc, &f.path)) {
-                set(&mut doc, &f.path, value);
-            }
+        // A presence box never wipes what its fields already put there.
+        if let Some(value) = value
+            && !(matches!(f.input, Input::Present) && has_path(&doc, &f.path))
+        {
+            set(&mut doc, &f.path, value);
         }
     }
     // An unticked presence box drops whatever was typed under it, and a parent object left
