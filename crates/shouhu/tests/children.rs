@@ -506,3 +506,40 @@ async fn a_class_is_promoted_whole_and_a_transfer_waits_for_the_receiving_school
     assert_eq!((now.school_id, now.class_id), (other.id, None));
 }
 both_dbs!(a_class_is_promoted_whole_and_a_transfer_waits_for_the_receiving_school);
+
+async fn calibers_move_with_the_date_alone_and_the_refresh_runs_once_a_day(app: TestApp) {
+    let at = placement(&app);
+    let child = create(
+        &app,
+        "teacher1",
+        at,
+        &file("王芳", &id_number("20110601", "102")),
+    )
+    .unwrap();
+    let teacher = scope_of(&app, "teacher1");
+    let key = app.store.key();
+    let before = app
+        .store
+        .with_conn(|c| children::summary_of(c, &teacher, child))
+        .unwrap();
+    assert!(before.lb_mca, "fifteen, both parents away");
+    let sixteen = chrono::NaiveDate::from_ymd_opt(2027, 6, 1).unwrap();
+    let changed = app
+        .store
+        .with_conn(|c| children::refresh_calibers(c, &key, sixteen))
+        .unwrap();
+    assert_eq!(changed, 1);
+    let after = app
+        .store
+        .with_conn(|c| children::summary_of(c, &teacher, child))
+        .unwrap();
+    assert!(!after.lb_mca, "no longer under sixteen on the birthday");
+    assert_eq!(after.lb_as_of, "2027-06-01");
+    assert_eq!(after.lb_xueji, before.lb_xueji, "学籍 has no age limit");
+    let again = app
+        .store
+        .with_conn(|c| children::refresh_calibers(c, &key, sixteen))
+        .unwrap();
+    assert_eq!(again, 0, "a second run the same day changes nothing");
+}
+both_dbs!(calibers_move_with_the_date_alone_and_the_refresh_runs_once_a_day);

@@ -1,1 +1,2 @@
+DROP INDEX children_lb_as_of;
 DROP TABLE child_transfers;

@@ -15,3 +15,6 @@ CREATE TABLE child_transfers (
 );
 CREATE INDEX child_transfers_to ON child_transfers (to_school_id, status);
 CREATE INDEX child_transfers_child ON child_transfers (child_id);
+
+-- The daily caliber refresh looks for files derived on an earlier day.
+CREATE INDEX children_lb_as_of ON children (lb_as_of);
