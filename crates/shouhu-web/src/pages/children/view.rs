@@ -206,7 +206,12 @@ pub fn widgets(
                     }
                 })
                 .collect();
+            // The family sections decide the left-behind status, so they start open too.
             let open = n < 2
+                || matches!(
+                    s.key,
+                    "section.father" | "section.mother" | "section.guardians"
+                )
                 || widgets
                     .iter()
                     .any(|w| w.error.is_some() || !w.value.is_empty());
