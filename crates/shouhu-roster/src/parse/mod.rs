@@ -1,0 +1,1 @@
+//! Parsing raw roster rows into child files, with a problem report per cell.
