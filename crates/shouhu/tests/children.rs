@@ -373,6 +373,10 @@ async fn the_list_searches_by_pinyin_initials_and_id_tail_and_pages_by_cursor(ap
     let tail = &id_number("20150301", "103")[14..];
     assert_eq!(search(&app, "teacher1", tail), ["张小明"]);
     assert!(search(&app, "teacher2", "zh").is_empty(), "out of scope");
+    // A county walks the pinyin order; a village child director ranges over where children live.
+    assert_eq!(search(&app, "bureau", "zh"), ["张三", "张小明", "赵云"]);
+    assert_eq!(search(&app, "director", "zh"), ["张三", "张小明", "赵云"]);
+    assert_eq!(search(&app, "minzheng", "zs"), ["张三"]);
 
     let scope = scope_of(&app, "teacher1");
     let mut seen = Vec::new();

@@ -5,6 +5,8 @@
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use shouhu_domain::RegionLevel;
+
 use super::may_read;
 use crate::schema::{children, classes, schools};
 use crate::{Conn, Scope, StoreError, StoreResult};
@@ -177,6 +179,94 @@ fn parse_cursor(after: &str) -> StoreResult<(String, i64)> {
     Ok((pinyin.to_owned(), id.parse().map_err(|_| bad())?))
 }
 
+diesel::define_sql_function! {
+    /// The first `len` characters from `start` (1-based), in both dialects.
+    fn substr(text: diesel::sql_types::Text, start: diesel::sql_types::Integer, len: diesel::sql_types::Integer) -> diesel::sql_types::Text;
+}
+
+/// The files in reach, filtered, in an unordered boxed query. A macro rather than a function, so
+/// the list can build it twice (one query per search branch) without naming diesel's types.
+macro_rules! filtered {
+    ($scope:expr, $filter:expr) => {{
+        let (scope, filter): (&Scope, &ChildFilter) = ($scope, $filter);
+        let mut query = children::table
+            .inner_join(schools::table)
+            .left_join(classes::table)
+            .select(columns())
+            .into_boxed();
+        if let Some(school) = scope.school {
+            query = query.filter(children::school_id.eq(school));
+        } else if let Some(root) = &scope.region {
+            let prefix = root.prefix().to_owned();
+            if root.level() <= RegionLevel::County {
+                // A county or more holds most files: walking the pinyin index in order and
+                // testing each row's region beats gathering the whole county and sorting it,
+                // so the test is written where no region index can take it.
+                let len = i32::try_from(prefix.len()).unwrap_or(12);
+                query = query.filter(
+                    substr(children::school_region, 1, len)
+                        .eq(prefix.clone())
+                        .or(substr(children::residence_region, 1, len).eq(prefix)),
+                );
+            } else {
+                let (lo, hi) = scope.region_bounds();
+                query = query.filter(
+                    children::school_region
+                        .between(lo.clone(), hi.clone())
+                        .or(children::residence_region.between(lo, hi)),
+                );
+            }
+        }
+        if let Some(allowed) = &scope.classes {
+            query = query.filter(children::class_id.eq_any(allowed.clone()));
+        }
+        if let Some(id) = filter.school_id {
+            query = query.filter(children::school_id.eq(id));
+        }
+        if let Some(id) = filter.class_id {
+            query = query.filter(children::class_id.eq(id));
+        }
+        query = match filter.caliber {
+            Some(Caliber::Mca) => query.filter(children::lb_mca.eq(true)),
+            Some(Caliber::Xueji) => query.filter(children::lb_xueji.gt(0)),
+            Some(Caliber::Census) => query.filter(children::lb_census.eq(true)),
+            Some(Caliber::None) => query
+                .filter(children::lb_mca.eq(false))
+                .filter(children::lb_xueji.eq(0))
+                .filter(children::lb_census.eq(false)),
+            None => query,
+        };
+        if let Some(v) = &filter.care_arrangement {
+            query = query.filter(children::care_arrangement.eq(v.clone()));
+        }
+        if let Some(v) = &filter.rating {
+            query = query.filter(children::rating.eq(v.clone()));
+        }
+        if let Some(v) = &filter.schooling {
+            query = query.filter(children::schooling.eq(v.clone()));
+        }
+        if let Some(tag) = &filter.tag {
+            let code: String = tag
+                .chars()
+                .filter(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            query = query.filter(children::tags.like(format!("%,{code},%")));
+        }
+        if let Some(key) = filter.key_child {
+            query = query.filter(children::key_child.eq(key));
+        }
+        if let Some(after) = &filter.after {
+            let (pinyin, id) = parse_cursor(after)?;
+            query = query.filter(
+                children::name_pinyin
+                    .gt(pinyin.clone())
+                    .or(children::name_pinyin.eq(pinyin).and(children::id.gt(id))),
+            );
+        }
+        query
+    }};
+}
+
 /// A page of the files in reach. Volunteers and unpaired teachers see none.
 pub fn list(conn: &mut Conn, scope: &Scope, filter: &ChildFilter) -> StoreResult<ChildPage> {
     if !may_read(scope) {
@@ -185,105 +275,57 @@ pub fn list(conn: &mut Conn, scope: &Scope, filter: &ChildFilter) -> StoreResult
             next: None,
         });
     }
-    let mut query = children::table
-        .inner_join(schools::table)
-        .left_join(classes::table)
-        .select(columns())
-        .into_boxed();
-    if let Some(school) = scope.school {
-        query = query.filter(children::school_id.eq(school));
-    } else if scope.region.is_some() {
-        let (lo, hi) = scope.region_bounds();
-        query = query.filter(
-            children::school_region
-                .between(lo.clone(), hi.clone())
-                .or(children::residence_region.between(lo, hi)),
-        );
-    }
-    if let Some(allowed) = &scope.classes {
-        query = query.filter(children::class_id.eq_any(allowed.clone()));
-    }
-    if let Some(id) = filter.school_id {
-        query = query.filter(children::school_id.eq(id));
-    }
-    if let Some(id) = filter.class_id {
-        query = query.filter(children::class_id.eq(id));
-    }
-    query = match filter.caliber {
-        Some(Caliber::Mca) => query.filter(children::lb_mca.eq(true)),
-        Some(Caliber::Xueji) => query.filter(children::lb_xueji.gt(0)),
-        Some(Caliber::Census) => query.filter(children::lb_census.eq(true)),
-        Some(Caliber::None) => query
-            .filter(children::lb_mca.eq(false))
-            .filter(children::lb_xueji.eq(0))
-            .filter(children::lb_census.eq(false)),
-        None => query,
-    };
-    if let Some(v) = &filter.care_arrangement {
-        query = query.filter(children::care_arrangement.eq(v.clone()));
-    }
-    if let Some(v) = &filter.rating {
-        query = query.filter(children::rating.eq(v.clone()));
-    }
-    if let Some(v) = &filter.schooling {
-        query = query.filter(children::schooling.eq(v.clone()));
-    }
-    if let Some(tag) = &filter.tag {
-        let code: String = tag
-            .chars()
-            .filter(|c| c.is_ascii_lowercase() || *c == '_')
-            .collect();
-        query = query.filter(children::tags.like(format!("%,{code},%")));
-    }
-    if let Some(key) = filter.key_child {
-        query = query.filter(children::key_child.eq(key));
-    }
-    match filter.q.as_deref().and_then(search) {
+    let limit = filter.limit.unwrap_or(PAGE).clamp(1, 500);
+    let order = (children::name_pinyin, children::id);
+    let mut items: Vec<ChildSummary> = match filter.q.as_deref().and_then(search) {
+        None => filtered!(scope, filter)
+            .order(order)
+            .limit(limit + 1)
+            .load(conn)?,
         Some(Search::IdTail(tail)) => {
             // Only the last four digits sit in clear (the masked form shows them anyway); the
             // rest of the number is sealed, so a longer tail narrows on its last four.
             let last4 = tail[tail.len() - 4..].to_owned();
-            query = query.filter(children::id_last4.eq(last4));
-        }
-        Some(Search::Pinyin(p)) => {
-            let in_range = |col: children::name_pinyin| col.ge(p.clone());
-            query = match prefix_end(&p) {
-                Some(end) => query.filter(
-                    in_range(children::name_pinyin)
-                        .and(children::name_pinyin.lt(end.clone()))
-                        .or(children::name_initials
-                            .ge(p.clone())
-                            .and(children::name_initials.lt(end))),
-                ),
-                None => query.filter(
-                    in_range(children::name_pinyin).or(children::name_initials.ge(p.clone())),
-                ),
-            };
+            filtered!(scope, filter)
+                .filter(children::id_last4.eq(last4))
+                .order(order)
+                .limit(limit + 1)
+                .load(conn)?
         }
         Some(Search::Name(name)) => {
             let escaped = name
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
-            query = query.filter(children::name.like(format!("%{escaped}%")).escape('\\'));
+            filtered!(scope, filter)
+                .filter(children::name.like(format!("%{escaped}%")).escape('\\'))
+                .order(order)
+                .limit(limit + 1)
+                .load(conn)?
         }
-        None => {}
-    }
-    if let Some(after) = &filter.after {
-        let (pinyin, id) = parse_cursor(after)?;
-        query = query.filter(
-            children::name_pinyin
-                .gt(pinyin.clone())
-                .or(children::name_pinyin.eq(pinyin).and(children::id.gt(id))),
-        );
-    }
-    let limit = filter.limit.unwrap_or(PAGE).clamp(1, 500);
-    let mut items: Vec<ChildSummary> = query
-        .order((children::name_pinyin, children::id))
-        .limit(limit + 1)
-        .load(conn)?;
-    let next = if items.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-        items.pop();
+        Some(Search::Pinyin(p)) => {
+            // Two index ranges (full pinyin, initials) read apart and merged: one query with an
+            // OR between them makes the databases gather and sort every match.
+            let end = prefix_end(&p);
+            let mut by_pinyin =
+                filtered!(scope, filter).filter(children::name_pinyin.ge(p.clone()));
+            let mut by_initials =
+                filtered!(scope, filter).filter(children::name_initials.ge(p.clone()));
+            if let Some(end) = end {
+                by_pinyin = by_pinyin.filter(children::name_pinyin.lt(end.clone()));
+                by_initials = by_initials.filter(children::name_initials.lt(end));
+            }
+            let mut rows: Vec<ChildSummary> = by_pinyin.order(order).limit(limit + 1).load(conn)?;
+            let more: Vec<ChildSummary> = by_initials.order(order).limit(limit + 1).load(conn)?;
+            rows.extend(more);
+            rows.sort_by(|a, b| (&a.name_pinyin, a.id).cmp(&(&b.name_pinyin, b.id)));
+            rows.dedup_by_key(|c| c.id);
+            rows
+        }
+    };
+    let keep = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = if items.len() > keep {
+        items.truncate(keep);
         items.last().map(|c| format!("{}.{}", c.id, c.name_pinyin))
     } else {
         None
