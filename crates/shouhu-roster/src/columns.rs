@@ -140,7 +140,12 @@ const TABLE: &[(Column, &str, &[&str])] = &[
     (
         Column::FatherWorkPlace,
         "父亲务工地点",
-        &["父亲外出务工地点", "父亲务工地", "父亲外出务工地", "父亲工作地点"],
+        &[
+            "父亲外出务工地点",
+            "父亲务工地",
+            "父亲外出务工地",
+            "父亲工作地点",
+        ],
     ),
     (
         Column::FatherAwaySince,
@@ -161,7 +166,12 @@ const TABLE: &[(Column, &str, &[&str])] = &[
     (
         Column::MotherWorkPlace,
         "母亲务工地点",
-        &["母亲外出务工地点", "母亲务工地", "母亲外出务工地", "母亲工作地点"],
+        &[
+            "母亲外出务工地点",
+            "母亲务工地",
+            "母亲外出务工地",
+            "母亲工作地点",
+        ],
     ),
     (
         Column::MotherAwaySince,
@@ -311,7 +321,10 @@ mod tests {
     #[test]
     fn headers_match_whatever_the_dressing() {
         assert_eq!(Column::from_header(" 姓  名 "), Some(Column::Name));
-        assert_eq!(Column::from_header("*出生日期（年月日）"), Some(Column::BirthDate));
+        assert_eq!(
+            Column::from_header("*出生日期（年月日）"),
+            Some(Column::BirthDate)
+        );
         assert_eq!(Column::from_header("身份证件号"), Some(Column::IdNumber));
         assert_eq!(Column::from_header("就读方式"), Some(Column::Boarding));
         assert_eq!(Column::from_header("血型"), None);

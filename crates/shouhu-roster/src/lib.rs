@@ -1,7 +1,8 @@
 //! Roster (花名册) import and export: the spreadsheets schools and counties already keep, read
 //! into child files with a report of every cell that could not be taken, and written back out.
 //!
-//! Pure: no database and no web. The caller stores what [`parse`] accepts and shows the report.
+//! Pure: no database and no web. [`read_roster`] (or [`csv_rows`], streaming) finds the header
+//! and hands out raw cells; [`parse_row`] makes each row a `ChildFile` or a list of problems.
 
 // Read side: columns, reading sheets, parsing rows.
 pub mod columns;
@@ -9,5 +10,10 @@ pub mod parse;
 pub mod read;
 
 pub use columns::Column;
+pub use parse::{
+    CellProblem, DuplicateCheck, Layout, LayoutError, ParsedRow, RowContext, RowError,
+    RowRejection, parse_row, parse_rows,
+};
+pub use read::{Cell, CsvRows, HeaderCell, RawRow, ReadError, Sheet, csv_rows, read_roster};
 
-// Write side (export, template, generator): modules below.
+// Write side (export, template, error report, generator).
