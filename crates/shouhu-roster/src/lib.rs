@@ -17,3 +17,12 @@ pub use parse::{
 pub use read::{Cell, CsvRows, HeaderCell, RawRow, ReadError, Sheet, csv_rows, read_roster};
 
 // Write side (export, template, error report, generator).
+pub mod export;
+pub mod generate;
+pub mod report;
+pub mod template;
+
+pub use export::{CsvExport, Encoding, ExportRow, Form, WriteError, XlsxExport};
+pub use generate::{BadKind, BadRow, GenSpec};
+pub use report::error_report;
+pub use template::template;
