@@ -175,3 +175,33 @@ fn print_the_report() {
         }
     }
 }
+
+/// A 登记表-style .xls (made by `tests/data/make_xls.py`): merged title, two-row header with
+/// 父亲 and 母亲 merged over their columns, a date cell and a text date, a footer line.
+#[test]
+fn an_xls_with_a_two_row_header() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/registration-form.xls");
+    let sheet = read_roster(&std::fs::read(path).unwrap(), "登记表.xls").unwrap();
+    assert_eq!((sheet.name.as_str(), sheet.header_row), ("登记表", 4));
+    let texts: Vec<_> = sheet.columns.iter().map(|h| h.text.as_str()).collect();
+    assert_eq!(texts[6..9], ["父亲姓名", "父亲务工地点", "父亲联系电话"]);
+    assert_eq!(sheet.unknown_columns().count(), 0);
+    let (taken, refused) = parse_rows(&sheet, &ctx()).unwrap();
+    let names: Vec<_> = taken.iter().map(|t| t.file.name.as_str()).collect();
+    assert_eq!(names, ["吴𠮷", "阿依·木合"]);
+    let first = &taken[0].file;
+    assert_eq!(
+        first.birth_date,
+        NaiveDate::from_ymd_opt(2015, 3, 1).unwrap()
+    );
+    let father = first.father.as_ref().unwrap();
+    assert_eq!(father.phone.as_ref().unwrap().as_str(), "13812345678");
+    assert_eq!(father.work_place(), "广东省 东莞");
+    // The second child's father has nothing written: no record, and only the mother is away.
+    assert!(taken[1].file.father.is_none());
+    assert!(taken[1].file.mother.as_ref().unwrap().away.is_some());
+    // 张三's birth date disagrees with the ID; the footer line (填表人) is not a row.
+    assert_eq!(refused.len(), 1);
+    let p = &refused[0].problems[0];
+    assert_eq!((p.sheet_row, p.column.as_str()), (7, "出生日期"));
+}

@@ -78,11 +78,13 @@ impl<'a> RowReader<'a> {
         column: Column,
         parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Option<T> {
-        let cell = self.cell(column);
-        if cell.is_empty() {
-            return None;
-        }
-        match parse(&cell.display()) {
+        let result = match self.cell(column) {
+            Cell::Empty => return None,
+            // Text is most cells: parsed where it lies, without a copy.
+            Cell::Text(s) => parse(s),
+            other => parse(&other.display()),
+        };
+        match result {
             Ok(v) => Some(v),
             Err(e) => {
                 self.problem(column, e);
