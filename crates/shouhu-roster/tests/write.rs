@@ -552,7 +552,6 @@ mod round_trip {
     }
 
     #[test]
-    #[ignore = "the CSV reader numbers lines after the first CRLF one short (csv's Position::line)"]
     fn generated_bad_rows_in_csv_are_refused_on_their_row_and_column() {
         refused_exactly_where_planted(
             "csv",

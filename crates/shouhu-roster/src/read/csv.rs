@@ -8,12 +8,13 @@ use std::io::{Chain, Cursor, Read};
 use csv::ByteRecord;
 use encoding_rs::{Encoding, GB18030, UTF_8};
 
+use super::line_ends::LfOnly;
 use super::{Cell, HeaderCell, RawRow, ReadError, header};
 
 /// Bytes looked at to tell the encoding and the delimiter.
 const SNIFF_BYTES: usize = 64 * 1024;
 
-type Source<R> = Chain<Cursor<Vec<u8>>, R>;
+type Source<R> = LfOnly<Chain<Cursor<Vec<u8>>, R>>;
 
 /// The rows of a CSV roster under its detected header, read as they are asked for.
 pub struct CsvRows<R: Read> {
@@ -113,7 +114,7 @@ pub fn csv_rows<R: Read>(mut reader: R) -> Result<CsvRows<R>, ReadError> {
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(Cursor::new(head).chain(reader));
+        .from_reader(LfOnly::new(Cursor::new(head).chain(reader)));
     let mut rows = CsvRows {
         reader,
         record: ByteRecord::new(),

@@ -5,6 +5,7 @@
 
 mod csv;
 mod header;
+mod line_ends;
 mod workbook;
 
 use chrono::NaiveDate;
