@@ -1,5 +1,6 @@
-//! The command line: `serve`, `migrate`, `user …`, `regions import`. Every command that touches data
-//! takes the same database options and runs as the local operator, with full scope, audited as such.
+//! The command line: `serve`, `migrate`, `user …`, `regions import`, `bench children`. Every command
+//! that touches a deployment's data takes the same database options and runs as the local operator,
+//! with full scope, audited as such; benchmarks make a database of their own.
 
 use std::path::PathBuf;
 
@@ -8,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use shouhu_store::crypto::DeploymentKey;
 use shouhu_store::{DatabaseUrl, Store};
 
-use crate::{demo, operator};
+use crate::{bench, demo, operator};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +34,9 @@ enum Command {
     /// Manage the region tree.
     #[command(subcommand)]
     Regions(RegionsCommand),
+    /// Benchmarks on a fresh database of synthetic data.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Where the data lives; the same for every command.
@@ -154,6 +158,7 @@ impl Cli {
             Command::Regions(RegionsCommand::Import { file, rename, db }) => {
                 operator::import_regions(&db.open()?, &file, rename).map(|_| ())
             }
+            Command::Bench(command) => bench::run(command),
         }
     }
 }

@@ -1,15 +1,24 @@
 //! `serve --demo`: a demo county (贵州省毕节市七星关区, real region codes) with ten schools, their
-//! classes and one account per role, loaded into an empty database so a newcomer can look around.
+//! classes, one account per role and a few thousand synthetic child files, loaded into an empty
+//! database so a newcomer can look around.
+
+use std::ops::RangeInclusive;
 
 use anyhow::Context;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use shouhu_domain::{
-    Grade, Password, RegionCode, Role, SchoolKind, SchoolYear, hash_password, today_shanghai,
+    Grade, Password, RegionCode, RegionLevel, Role, SchoolKind, SchoolYear, hash_password,
+    today_shanghai,
 };
+use shouhu_store::children::{self, Placement};
 use shouhu_store::classes::{self, ClassInput};
+use shouhu_store::crypto::DeploymentKey;
 use shouhu_store::regions::{self, NewRegion};
 use shouhu_store::schools::{self, SchoolInput};
 use shouhu_store::users::{self, UserInput};
-use shouhu_store::{Conn, Scope, Store, StoreResult};
+use shouhu_store::{Conn, Scope, Store, StoreError, StoreResult};
+use shouhu_synth::{Generator, Setting};
 
 pub const COUNTY: &str = "520502000000";
 pub const DEMO_PASSWORD: &str = "shouhu2026";
@@ -167,9 +176,23 @@ fn code(s: &str) -> StoreResult<RegionCode> {
     RegionCode::parse(s).map_err(|_| shouhu_store::StoreError::Seed(s.to_owned()))
 }
 
-/// Loads the demo county unless the database already has users, then prints the accounts.
+/// Seed of the demo county's children: every fresh demo shows the same files.
+pub const CHILDREN_SEED: u64 = 520_502;
+
+/// Children per demo class, drawn from the same seed.
+const CLASS_SIZES: RangeInclusive<usize> = 25..=40;
+
+/// Loads the demo county unless the database already has users, then prints the accounts. The
+/// child files come only with a fresh county, never into a database that was in use.
 pub fn load_if_empty(store: &Store) -> anyhow::Result<()> {
-    load_quietly(store)?;
+    if load_quietly(store)? {
+        let started = std::time::Instant::now();
+        let loaded = load_children(store)?;
+        println!(
+            "演示儿童档案 / demo child files: {loaded} ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
     println!("演示账号 / demo accounts (password 密码: {DEMO_PASSWORD}):");
     for u in &USERS {
         println!("  {:<10} {:<14} {}", u.username, u.role.code(), u.name);
@@ -190,12 +213,108 @@ pub fn load_quietly(store: &Store) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// Fills every class of the demo schools with 25–40 synthetic children from [`CHILDREN_SEED`]:
+/// ages that fit the class's grade, living in the villages of the school's township (the
+/// township itself where the region table has no villages there). They are created through
+/// `children::create` as the local operator, so they are sealed, projected, revised and
+/// audited like files typed in by hand. Returns how many were created.
+///
+/// Tests load the county with [`load_quietly`] alone, so their lists hold only their own files.
+pub fn load_children(store: &Store) -> anyhow::Result<usize> {
+    let key = store.key();
+    store
+        .with_conn(|conn| shouhu_store::transaction(conn, |conn| conn_load_children(conn, &key)))
+        .context("loading the demo children")
+}
+
+fn conn_load_children(conn: &mut Conn, key: &DeploymentKey) -> StoreResult<usize> {
+    let op = Scope::local_operator();
+    let filter = schools::SchoolFilter {
+        region: Some(code(COUNTY)?),
+        name_contains: None,
+    };
+    let in_county = schools::list(conn, &op, &filter)?;
+    let mut sizes = StdRng::seed_from_u64(CHILDREN_SEED);
+    let mut total = 0;
+    for (n, (school_code, ..)) in (0u64..).zip(SCHOOLS) {
+        let Some(school) = in_county.iter().find(|s| s.code == school_code) else {
+            continue;
+        };
+        let setting = Setting {
+            villages: villages_near(conn, &school.region()?)?,
+            today: today_shanghai(),
+        };
+        let mut generator = Generator::new(CHILDREN_SEED + n, setting);
+        for view in classes::list(conn, &op, school.id)? {
+            let at = Placement {
+                school_id: school.id,
+                class_id: Some(view.class.id),
+            };
+            let ages = ages_in_grade(view.class.grade);
+            for _ in 0..sizes.gen_range(CLASS_SIZES) {
+                create_child(conn, &op, key, &mut generator, at, &ages)?;
+                total += 1;
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// Ages (周岁) of pupils in `grade` during the school year: a first-year pupil starts at six and
+/// turns seven; 小班 (-2) holds three- and four-year-olds.
+pub(crate) fn ages_in_grade(grade: i32) -> RangeInclusive<u32> {
+    let youngest = u32::try_from(5 + grade).unwrap_or(3).max(3);
+    youngest..=youngest + 1
+}
+
+/// Where a school's pupils live: the villages (or communities) of its township in the region
+/// table, or the township itself when none are known.
+pub(crate) fn villages_near(conn: &mut Conn, region: &RegionCode) -> StoreResult<Vec<RegionCode>> {
+    let prefix = region.as_str().get(..9).unwrap_or(region.as_str());
+    let township = code(prefix)?;
+    let mut villages: Vec<RegionCode> = regions::gazetteer_children(conn, &township)?
+        .into_iter()
+        .filter(|r| r.level == RegionLevel::Village.code())
+        .filter_map(|r| RegionCode::parse(&r.code).ok())
+        .collect();
+    if villages.is_empty() {
+        villages.push(township);
+    }
+    Ok(villages)
+}
+
+/// Draws files until one is not already on record and creates it; returns its id and how many
+/// files were drawn. Generators seeded apart may issue the same ID number, which the store's
+/// duplicate check refuses.
+pub(crate) fn create_child(
+    conn: &mut Conn,
+    scope: &Scope,
+    key: &DeploymentKey,
+    generator: &mut Generator,
+    at: Placement,
+    ages: &RangeInclusive<u32>,
+) -> StoreResult<(i64, usize)> {
+    const TRIES: usize = 20;
+    for draws in 1..=TRIES {
+        let file = generator.child_aged(ages.clone());
+        match children::create(conn, scope, key, at, &file, None) {
+            Ok(record) => return Ok((record.summary.id, draws)),
+            Err(StoreError::ChildExists { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Seed(format!(
+        "no new synthetic child for school {} after {TRIES} draws",
+        at.school_id
+    )))
+}
+
 /// The demo accounts' user names, for tests and the printed list.
 pub fn usernames() -> impl Iterator<Item = &'static str> {
     USERS.iter().map(|u| u.username)
 }
 
-fn grades_of(kind: SchoolKind) -> Vec<Grade> {
+pub(crate) fn grades_of(kind: SchoolKind) -> Vec<Grade> {
     (-2..=12)
         .filter_map(|n| Grade::new(n).ok())
         .filter(|g| kind.teaches(*g))
