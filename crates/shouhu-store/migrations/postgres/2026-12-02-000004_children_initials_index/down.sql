@@ -1,0 +1,1 @@
+DROP INDEX children_pinyin_initials;
