@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `user …`, `regions import`, `bench children`. Every command
+//! The command line: `serve`, `migrate`, `user …`, `regions import`, `jobs run`, `bench children`. Every command
 //! that touches a deployment's data takes the same database options and runs as the local operator,
 //! with full scope, audited as such; benchmarks make a database of their own.
 
@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use shouhu_store::crypto::DeploymentKey;
 use shouhu_store::{DatabaseUrl, Store};
 
-use crate::{bench, demo, operator};
+use crate::{bench, demo, jobs, operator};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +34,9 @@ enum Command {
     /// Manage the region tree.
     #[command(subcommand)]
     Regions(RegionsCommand),
+    /// Run a background job now (the server runs them by itself).
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Benchmarks on a fresh database of synthetic data.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -124,6 +127,25 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum JobsCommand {
+    /// Run one job.
+    #[command(subcommand)]
+    Run(JobName),
+}
+
+#[derive(Subcommand)]
+enum JobName {
+    /// Re-derive the left-behind calibers and hardship tags in force as of a date.
+    Calibers {
+        /// The date to derive for (YYYY-MM-DD); today in Asia/Shanghai when absent.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum RegionsCommand {
     /// Add or rename regions from a CSV file (code,name,level,parent_code[,urban_rural]).
     Import {
@@ -158,6 +180,13 @@ impl Cli {
             Command::Regions(RegionsCommand::Import { file, rename, db }) => {
                 operator::import_regions(&db.open()?, &file, rename).map(|_| ())
             }
+            Command::Jobs(JobsCommand::Run(JobName::Calibers { date, db })) => {
+                let store = db.open()?;
+                let date = date.unwrap_or_else(shouhu_domain::today_shanghai);
+                let changed = jobs::refresh_calibers(&store, date)?;
+                println!("calibers as of {date}: {changed} files re-derived");
+                Ok(())
+            }
             Command::Bench(command) => bench::run(command),
         }
     }
@@ -177,6 +206,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = app.local_addr()?;
+    tokio::spawn(jobs::daily(store.clone()));
     println!(
         "守护 Shouhu listening on http://{addr} ({})",
         describe(store.url())

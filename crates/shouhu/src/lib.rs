@@ -1,8 +1,9 @@
 //! 守护 Shouhu, the binary's library half: the command line, the demo county, the local
-//! operator's commands and the benchmarks, kept here so integration tests can start exactly what
+//! operator's commands, the background jobs and the benchmarks, kept here so integration tests can start exactly what
 //! `shouhu` starts.
 
 pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod jobs;
 pub mod operator;

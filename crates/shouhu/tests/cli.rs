@@ -141,3 +141,22 @@ async fn villages_import_adds_only_what_is_new(app: TestApp) {
     );
 }
 both_dbs!(villages_import_adds_only_what_is_new);
+
+#[test]
+fn the_caliber_job_runs_on_demand_for_a_given_date() {
+    let dir = std::env::temp_dir().join(format!("shouhu-cli-{}", rand::random::<u64>()));
+    let out = shouhu(&dir, &["jobs", "run", "calibers", "--date", "2027-09-01"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("calibers as of 2027-09-01: 0 files"),
+        "{stdout}"
+    );
+    let bad = shouhu(&dir, &["jobs", "run", "calibers", "--date", "2027-02-30"]);
+    assert!(!bad.status.success(), "an impossible date is refused");
+    let _ = std::fs::remove_dir_all(&dir);
+}
