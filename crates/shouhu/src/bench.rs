@@ -625,16 +625,23 @@ fn plain_sql(scope: &Scope, filter: &ChildFilter) -> anyhow::Result<Sql> {
     let limit = filter.limit.unwrap_or(50).clamp(1, 500) + 1;
     match filter.q.as_deref().and_then(search) {
         Some(Search::Pinyin(p)) => {
-            // Two index ranges, full pinyin and initials, each its own page, merged in Rust.
-            let end = prefix_end(&p);
-            for column in ["children.name_pinyin", "children.name_initials"] {
+            // The full pinyin's range; then, for two letters or more, the initials' range;
+            // merged in Rust.
+            let mut wheres = filtered(&mut sql, scope, filter)?;
+            wheres.push(format!("children.name_pinyin >= {}", sql.bind_text(&p)));
+            if let Some(end) = prefix_end(&p) {
+                wheres.push(format!("children.name_pinyin < {}", sql.bind_text(&end)));
+            }
+            let page = sql.bind(limit.to_string());
+            sql.push(&wheres, &page);
+            if p.len() > 1 {
                 let mut wheres = filtered(&mut sql, scope, filter)?;
-                wheres.push(format!("{column} >= {}", sql.bind_text(&p)));
-                if let Some(end) = &end {
-                    wheres.push(format!("{column} < {}", sql.bind_text(end)));
+                wheres.push(format!("children.name_initials >= {}", sql.bind_text(&p)));
+                if let Some(end) = prefix_end(&p) {
+                    wheres.push(format!("children.name_initials < {}", sql.bind_text(&end)));
                 }
-                let limit = sql.bind(limit.to_string());
-                sql.push(&wheres, &limit);
+                let page = sql.bind(limit.to_string());
+                sql.push(&wheres, &page);
             }
         }
         other => {

@@ -307,7 +307,7 @@ pub fn list(conn: &mut Conn, scope: &Scope, filter: &ChildFilter) -> StoreResult
             // Full pinyin and initials are read as two ranges of the pinyin index and merged:
             // one query with an OR between them makes the databases gather and sort every match.
             // Initials share their first letter with the pinyin, so one letter needs only the
-            // first range, and the second is kept inside that letter's range.
+            // first range.
             let mut by_pinyin =
                 filtered!(scope, filter).filter(children::name_pinyin.ge(p.clone()));
             if let Some(end) = prefix_end(&p) {
@@ -315,13 +315,10 @@ pub fn list(conn: &mut Conn, scope: &Scope, filter: &ChildFilter) -> StoreResult
             }
             let mut rows: Vec<ChildSummary> = by_pinyin.order(order).limit(limit + 1).load(conn)?;
             if p.len() > 1 {
-                let first = p[..1].to_owned();
-                let len = i32::try_from(p.len()).unwrap_or(i32::MAX);
-                let mut by_initials = filtered!(scope, filter)
-                    .filter(children::name_pinyin.ge(first.clone()))
-                    .filter(substr(children::name_initials, 1, len).eq(p.clone()));
-                if let Some(end) = prefix_end(&first) {
-                    by_initials = by_initials.filter(children::name_pinyin.lt(end));
+                let mut by_initials =
+                    filtered!(scope, filter).filter(children::name_initials.ge(p.clone()));
+                if let Some(end) = prefix_end(&p) {
+                    by_initials = by_initials.filter(children::name_initials.lt(end));
                 }
                 let more: Vec<ChildSummary> =
                     by_initials.order(order).limit(limit + 1).load(conn)?;

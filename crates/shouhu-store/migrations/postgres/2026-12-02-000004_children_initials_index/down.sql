@@ -1,1 +1,0 @@
-DROP INDEX children_pinyin_initials;
