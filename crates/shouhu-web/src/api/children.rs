@@ -831,7 +831,7 @@ mod tests {
         assert_eq!(
             parse_file(guardian).unwrap_err(),
             (
-                "file.guardians[0].phone".to_owned(),
+                "file.guardians.0.phone".to_owned(),
                 "phone.mobile".to_owned()
             )
         );
