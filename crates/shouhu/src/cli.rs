@@ -1,6 +1,7 @@
-//! The command line: `serve`, `migrate`, `user …`, `regions import`, `jobs run`, `bench children`. Every command
-//! that touches a deployment's data takes the same database options and runs as the local operator,
-//! with full scope, audited as such; benchmarks make a database of their own.
+//! The command line: `serve`, `migrate`, `user …`, `regions import`, `roster generate`, `jobs run`,
+//! `bench children`. Every command that touches a deployment's data takes the same database
+//! options and runs as the local operator, with full scope, audited as such; benchmarks and the
+//! roster generator make their own data.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use shouhu_store::crypto::DeploymentKey;
 use shouhu_store::{DatabaseUrl, Store};
 
-use crate::{bench, demo, jobs, operator};
+use crate::{bench, demo, jobs, operator, roster};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +35,9 @@ enum Command {
     /// Manage the region tree.
     #[command(subcommand)]
     Regions(RegionsCommand),
+    /// Roster (花名册) sheets: a synthetic one for tests and benchmarks.
+    #[command(subcommand)]
+    Roster(roster::RosterCommand),
     /// Run a background job now (the server runs them by itself).
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -187,6 +191,7 @@ impl Cli {
                 println!("calibers as of {date}: {changed} files re-derived");
                 Ok(())
             }
+            Command::Roster(command) => roster::run(command),
             Command::Bench(command) => bench::run(command),
         }
     }

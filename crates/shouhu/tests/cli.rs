@@ -160,3 +160,61 @@ fn the_caliber_job_runs_on_demand_for_a_given_date() {
     assert!(!bad.status.success(), "an impossible date is refused");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_generated_roster_names_its_bad_rows_and_reads_back_with_exactly_those_refused() {
+    let dir = std::env::temp_dir().join(format!("shouhu-cli-{}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_file = dir.join("roster.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_shouhu"))
+        .args(["roster", "generate", "--children", "200", "--seed", "7"])
+        .args([
+            "--bad-share",
+            "0.05",
+            "--form",
+            "xueji",
+            "--encoding",
+            "gbk",
+            "--out",
+        ])
+        .arg(&out_file)
+        .output()
+        .expect("run shouhu");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Vec<u32> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 10, "5% of 200");
+
+    let bytes = std::fs::read(&out_file).unwrap();
+    let sheet = shouhu_roster::read_roster(&bytes, "roster.csv").unwrap();
+    let ctx = shouhu_roster::RowContext {
+        default_region: shouhu_domain::RegionCode::parse("520502101000").unwrap(),
+        today: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+    };
+    let (_, rejected) = shouhu_roster::parse_rows(&sheet, &ctx).unwrap();
+    let mut refused: Vec<u32> = rejected.iter().map(|r| r.sheet_row).collect();
+    refused.sort_unstable();
+    assert_eq!(refused, listed, "exactly the planted rows are refused");
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_shouhu"))
+        .args([
+            "roster",
+            "generate",
+            "--children",
+            "5",
+            "--bad-share",
+            "2",
+            "--out",
+        ])
+        .arg(dir.join("x.csv"))
+        .output()
+        .expect("run shouhu");
+    assert!(!bad.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
