@@ -109,24 +109,32 @@ fn apply_object(map: &mut Map<String, Value>, visibility: Visibility) {
 /// Puts back the stored value wherever `doc` still holds the masked form of it, so a form or a
 /// client can send a file back with `138****5678` untouched and keep the number it stands for.
 pub fn restore(doc: &mut Value, current: &Value) {
-    match (doc, current) {
-        (Value::Object(map), Value::Object(cur)) => {
+    match doc {
+        Value::Object(map) => {
+            let cur = current.as_object();
+            // `****` where nothing is stored stands for nothing, not for the text `****`.
+            let mut placeholders = Vec::new();
             for (key, value) in map.iter_mut() {
-                let Some(stored) = cur.get(key) else {
-                    continue;
-                };
-                match sensitivity(key) {
-                    Some(kind) if *value == kind.mask(stored) || *value == HIDDEN_TEXT => {
+                let stored = cur.and_then(|c| c.get(key));
+                match (sensitivity(key), stored) {
+                    (Some(kind), Some(stored))
+                        if *value == kind.mask(stored) || *value == HIDDEN_TEXT =>
+                    {
                         *value = stored.clone();
                     }
-                    Some(_) => {}
-                    None => restore(value, stored),
+                    (Some(_), None) if *value == HIDDEN_TEXT => placeholders.push(key.clone()),
+                    (Some(_), _) => {}
+                    (None, stored) => restore(value, stored.unwrap_or(&Value::Null)),
                 }
             }
+            for key in placeholders {
+                map.remove(&key);
+            }
         }
-        (Value::Array(items), Value::Array(cur)) => {
-            for (item, stored) in items.iter_mut().zip(cur) {
-                restore(item, stored);
+        Value::Array(items) => {
+            let cur = current.as_array();
+            for (i, item) in items.iter_mut().enumerate() {
+                restore(item, cur.and_then(|c| c.get(i)).unwrap_or(&Value::Null));
             }
         }
         _ => {}
@@ -244,6 +252,20 @@ mod tests {
         );
         assert_eq!(sent["guardians"][0]["name"], "单小河");
         assert_eq!(sent["father"]["phone"], "13700001111");
+    }
+
+    #[test]
+    fn a_placeholder_where_nothing_is_stored_means_nothing() {
+        let stored = json!({"guardians": [{"name": "单大山"}]});
+        let mut sent = json!({
+            "notes": HIDDEN_TEXT,
+            "guardians": [{"name": "单大山", "health": HIDDEN_TEXT}, {"name": "李四", "health": HIDDEN_TEXT}],
+        });
+        restore(&mut sent, &stored);
+        assert_eq!(
+            sent,
+            json!({"guardians": [{"name": "单大山"}, {"name": "李四"}]})
+        );
     }
 
     #[test]
