@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use shouhu_domain::{
-    RegionCode, RegionLevel, SchoolKind, SchoolYear, normalize_width, today_shanghai,
+use shouhu_domain::{RegionCode, RegionLevel, SchoolKind, SchoolYear, today_shanghai};
+use shouhu_store::children::{
+    self, Caliber, ChildFilter, ChildPage, Placement, Search, prefix_end, search,
 };
-use shouhu_store::children::{self, Caliber, ChildFilter, ChildPage, Placement};
 use shouhu_store::classes::{self, ClassInput};
 use shouhu_store::crypto::DeploymentKey;
 use shouhu_store::regions::{self, NewRegion};
@@ -591,31 +591,6 @@ const SELECT: &str = "SELECT children.id, children.school_id, schools.name, chil
     FROM ((children INNER JOIN schools ON children.school_id = schools.id) \
     LEFT OUTER JOIN classes ON children.class_id = classes.id)";
 
-/// What a search text asks for, told apart as `children::list` does.
-enum Search {
-    IdTail(String),
-    Pinyin(String),
-    Name(String),
-}
-
-fn search(q: &str) -> Option<Search> {
-    let q = normalize_width(q).trim().to_owned();
-    if q.is_empty() {
-        return None;
-    }
-    let upper = q.to_ascii_uppercase();
-    let digits = upper
-        .char_indices()
-        .all(|(i, c)| c.is_ascii_digit() || (c == 'X' && i == upper.len() - 1));
-    if digits && upper.len() >= 4 {
-        return Some(Search::IdTail(upper));
-    }
-    if q.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Some(Search::Pinyin(q.to_ascii_lowercase()));
-    }
-    Some(Search::Name(q))
-}
-
 /// The statements `children::list` (crates/shouhu-store/src/children/list.rs) runs for `scope`
 /// and `filter`, clause for clause, for the filters the cases use (others are refused rather
 /// than left out). It must follow that file: the cases check that these statements return the
@@ -739,18 +714,6 @@ fn filtered(sql: &mut Sql, scope: &Scope, filter: &ChildFilter) -> anyhow::Resul
         ));
     }
     Ok(wheres)
-}
-
-/// As `children::list` ends a pinyin prefix range.
-fn prefix_end(prefix: &str) -> Option<String> {
-    let mut bytes = prefix.as_bytes().to_vec();
-    while let Some(last) = bytes.pop() {
-        if last < b'z' {
-            bytes.push(last + 1);
-            return String::from_utf8(bytes).ok();
-        }
-    }
-    None
 }
 
 // ---------------------------------------------------------------------------------------------

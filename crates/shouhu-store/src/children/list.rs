@@ -136,13 +136,15 @@ pub(super) fn summary(conn: &mut Conn, id: i64) -> StoreResult<ChildSummary> {
 }
 
 /// What a search text asks for.
-enum Search {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Search {
     IdTail(String),
     Pinyin(String),
     Name(String),
 }
 
-fn search(q: &str) -> Option<Search> {
+/// Tells an ID tail, a pinyin prefix and a name apart in what was typed into the search box.
+pub fn search(q: &str) -> Option<Search> {
     let q = shouhu_domain::normalize_width(q).trim().to_owned();
     if q.is_empty() {
         return None;
@@ -162,7 +164,7 @@ fn search(q: &str) -> Option<Search> {
 
 /// The first string after every string that starts with `prefix` (lower-case ASCII letters), so
 /// a prefix search is an index range in both databases.
-fn prefix_end(prefix: &str) -> Option<String> {
+pub fn prefix_end(prefix: &str) -> Option<String> {
     let mut bytes = prefix.as_bytes().to_vec();
     while let Some(last) = bytes.pop() {
         if last < b'z' {

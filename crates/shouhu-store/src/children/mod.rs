@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 use shouhu_domain::{ChildFile, RegionCode, Role, today_shanghai};
 
-pub use list::{Caliber, ChildFilter, ChildPage, ChildSummary, list};
+pub use list::{Caliber, ChildFilter, ChildPage, ChildSummary, Search, list, prefix_end, search};
 pub use masking::Visibility;
 pub use moves::{
     Incoming, Promotion, Transfer, decide_transfer, incoming, promote_class, request_transfer,
