@@ -41,6 +41,9 @@ pub enum StoreError {
     /// The deployment key is missing, malformed, or does not open a stored value.
     #[error("deployment key: {0}")]
     Key(String),
+    /// A transaction undone on purpose (an import's preview); never returned to callers.
+    #[error("rolled back")]
+    RolledBack,
     #[error("internal: {0}")]
     Internal(String),
     #[error("seed data: {0}")]

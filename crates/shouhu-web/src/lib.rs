@@ -10,6 +10,7 @@ pub mod i18n;
 mod login;
 pub mod pages;
 mod render;
+pub mod rosters;
 pub mod state;
 
 use std::net::SocketAddr;

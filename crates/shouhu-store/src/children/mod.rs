@@ -2,6 +2,8 @@
 //! lists and counts, duplicate checks that never leak another scope's file, versions, a revision
 //! (field-level diff, sensitive values masked) for every change, and audited views and reveals.
 
+mod export;
+mod import;
 mod list;
 pub mod masking;
 mod moves;
@@ -14,6 +16,11 @@ use serde::Serialize;
 use serde_json::Value;
 use shouhu_domain::{ChildFile, RegionCode, Role, today_shanghai};
 
+pub use export::{ExportRequest, export};
+pub use import::{
+    Field as ImportField, ImportOptions, ImportRow, ImportSummary, NewClass, Notice, RowInput,
+    import,
+};
 pub use list::{Caliber, ChildFilter, ChildPage, ChildSummary, Search, list, prefix_end, search};
 pub use masking::Visibility;
 pub use moves::{
@@ -48,7 +55,7 @@ pub struct ChildRecord {
     pub visibility: &'static str,
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = children)]
 struct Stored {
     id: i64,

@@ -1,0 +1,355 @@
+//! One roster file through the whole import: read (xlsx, xls, or CSV streamed), each row parsed
+//! and checked against the file, then handed to the store, which matches, places and writes.
+//! The report merges the parser's problems and the store's refusals in sheet order.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use chrono::NaiveDate;
+use shouhu_domain::{ChildFile, PhoneNo, RegionCode};
+use shouhu_roster::{
+    CellProblem, Column, DuplicateCheck, Form, HeaderCell, Layout, LayoutError, ParsedRow, RawRow,
+    ReadError, RowContext, RowRejection, WriteError, csv_rows, error_report, parse_row,
+    read_roster,
+};
+use shouhu_store::children::{
+    self, ImportField, ImportOptions, ImportRow, ImportSummary, Notice, RowInput,
+};
+use shouhu_store::crypto::DeploymentKey;
+use shouhu_store::{Conn, Scope, StoreError};
+
+/// What to import and how.
+#[derive(Clone, Debug)]
+pub struct ImportSpec<'a> {
+    pub source: Source<'a>,
+    /// The name the user gave the file (its extension names the format when the bytes do not).
+    pub file_name: &'a str,
+    /// Where rows without a 学校 cell go; a principal's own school when absent.
+    pub default_school: Option<i64>,
+    /// False for the preview: everything checked and counted, nothing kept.
+    pub write: bool,
+    pub skip_rejected: bool,
+    pub today: NaiveDate,
+}
+
+/// Where the sheet's bytes are: in memory (an upload) or in a file, which a CSV is streamed
+/// from so that a million rows take no more memory than a thousand.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
+impl Source<'_> {
+    /// The first bytes, to tell a workbook from text.
+    fn head(&self) -> Result<Vec<u8>, ReadError> {
+        match self {
+            Source::Bytes(b) => Ok(b[..b.len().min(8)].to_vec()),
+            Source::File(path) => {
+                let mut head = Vec::with_capacity(8);
+                File::open(path)
+                    .and_then(|f| f.take(8).read_to_end(&mut head))
+                    .map_err(io_error)?;
+                Ok(head)
+            }
+        }
+    }
+
+    /// Lines in the file, as the progress bar's end: exact for CSV, near enough for a sheet.
+    fn lines(&self) -> usize {
+        match self {
+            Source::Bytes(b) => b.iter().filter(|&&c| c == b'\n').count(),
+            Source::File(_) => 0,
+        }
+    }
+}
+
+fn io_error(e: std::io::Error) -> ReadError {
+    ReadError::Workbook(format!("无法读取文件：{e}"))
+}
+
+/// Why a file could not be imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ImportError {
+    /// API error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImportError::Read(e) => e.code(),
+            ImportError::Layout(e) => e.code(),
+            ImportError::Store(_) => "internal",
+        }
+    }
+}
+
+/// What an import found and did.
+#[derive(Clone, Debug)]
+pub struct ImportReport {
+    pub summary: ImportSummary,
+    /// Every refused row's problems (parser and store), in sheet order.
+    pub problems: Vec<CellProblem>,
+    pub warnings: Vec<CellProblem>,
+    /// Headers Shouhu does not read, as written.
+    pub unknown_columns: Vec<String>,
+    /// Data rows read (filler rows aside).
+    pub rows: usize,
+}
+
+impl ImportReport {
+    /// `imported N, updated M, unchanged U, rejected R`.
+    pub fn summary_line(&self) -> String {
+        let s = &self.summary;
+        format!(
+            "imported {}, updated {}, unchanged {}, rejected {}",
+            s.imported, s.updated, s.unchanged, s.rejected
+        )
+    }
+}
+
+/// Keys of the file that the parser fills with a default when the sheet lacks their column;
+/// an update keeps the stored values of those.
+fn kept_keys(layout: &Layout) -> Vec<String> {
+    [
+        (Column::Health, "health"),
+        (Column::SchoolingStatus, "schooling"),
+        (Column::IdDocType, "id_doc_type"),
+    ]
+    .into_iter()
+    .filter(|(c, _)| !layout.has(*c))
+    .map(|(_, k)| k.to_owned())
+    .collect()
+}
+
+/// A 学籍 sheet's 联系电话 belongs to nobody in particular: the entrusted guardian's phone when
+/// that is blank, else a line in the notes, so it is not lost.
+fn place_contact_phone(file: &mut ChildFile, phone: PhoneNo) {
+    if let Some(e) = &mut file.entrustment
+        && e.phone.is_none()
+    {
+        e.phone = Some(phone);
+        return;
+    }
+    let line = format!("学籍表联系电话：{}", phone.as_str());
+    let notes = match &file.notes {
+        Some(n) if n.as_str().contains(phone.as_str()) => return,
+        Some(n) => format!("{}；{line}", n.as_str()),
+        None => line,
+    };
+    if let Ok(n) = shouhu_domain::FactText::parse(&notes) {
+        file.notes = Some(n);
+    }
+}
+
+/// The ID numbers on the templates' example lines: a template sent back with its example still
+/// in place must not create that made-up child.
+fn example_ids() -> Vec<String> {
+    [Form::Mca, Form::Xueji]
+        .into_iter()
+        .filter_map(|f| shouhu_roster::template::example(f).file.id_number)
+        .map(|n| n.as_str().to_owned())
+        .collect()
+}
+
+/// Reads rows lazily: CSV streams, workbooks are read whole (calamine has no streaming reader).
+type Rows<'a> = Box<dyn Iterator<Item = Result<RawRow, ReadError>> + 'a>;
+
+/// The header's sheet row, its columns, and the rows below.
+fn open_rows<'a>(
+    source: Source<'a>,
+    file_name: &str,
+) -> Result<(u32, Vec<HeaderCell>, Rows<'a>), ReadError> {
+    let head = source.head()?;
+    let is_workbook = head.starts_with(b"PK\x03\x04")
+        || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    let lower = file_name.to_ascii_lowercase();
+    let is_text = lower.ends_with(".csv") || lower.ends_with(".txt") || !lower.contains('.');
+    if is_workbook || !is_text {
+        // `read_roster` reads workbooks whole and refuses what is neither kind.
+        let sheet = match source {
+            Source::Bytes(b) => read_roster(b, file_name)?,
+            Source::File(path) => read_roster(&std::fs::read(path).map_err(io_error)?, file_name)?,
+        };
+        let rows = Box::new(sheet.rows.into_iter().map(Ok));
+        return Ok((sheet.header_row, sheet.columns, rows));
+    }
+    let reader: Box<dyn Read + 'a> = match source {
+        Source::Bytes(b) => Box::new(Cursor::new(b)),
+        Source::File(path) => Box::new(File::open(path).map_err(io_error)?),
+    };
+    let rows = csv_rows(reader)?;
+    Ok((rows.header_row(), rows.columns().to_vec(), Box::new(rows)))
+}
+
+/// Imports one roster file. `progress(done, total)` hears the rows done (total is an estimate
+/// for CSV, from the file's line count).
+pub fn import_roster(
+    conn: &mut Conn,
+    scope: &Scope,
+    key: &DeploymentKey,
+    spec: &ImportSpec<'_>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ImportReport, ImportError> {
+    let (_, columns, rows) = open_rows(spec.source, spec.file_name)?;
+    let layout = Layout::new(&columns)?;
+    let total = spec.source.lines();
+    let ctx = RowContext {
+        // Replaced by the school's place when a file is made; the parser needs one to start.
+        default_region: scope.region.clone().unwrap_or_else(|| {
+            RegionCode::parse("110000000000").unwrap_or_else(|_| unreachable!())
+        }),
+        today: spec.today,
+    };
+    let examples = example_ids();
+    let mut duplicates = DuplicateCheck::new();
+    let mut problems: Vec<CellProblem> = Vec::new();
+    let mut warnings: Vec<CellProblem> = Vec::new();
+    let mut read_error = None;
+    let mut count = 0usize;
+    let inputs = rows
+        .filter(|r| r.as_ref().is_err() || r.as_ref().is_ok_and(|r| !layout.is_filler(r)))
+        .filter_map(|raw| {
+            let raw = match raw {
+                Ok(raw) => raw,
+                Err(e) => {
+                    // The store rolls back on this: a file read only in part is not imported.
+                    read_error = Some(e);
+                    return Some(RowInput::Unreadable);
+                }
+            };
+            count += 1;
+            let parsed = duplicates.check(&layout, parse_row(&layout, &raw, &ctx));
+            match parsed {
+                Ok(p)
+                    if p.file
+                        .id_number
+                        .as_ref()
+                        .is_some_and(|n| examples.iter().any(|e| e == n.as_str())) =>
+                {
+                    None
+                }
+                Ok(p) => Some(RowInput::Row(Box::new(to_import_row(p, &mut warnings)))),
+                Err(RowRejection {
+                    sheet_row,
+                    problems: list,
+                }) => {
+                    problems.extend(list);
+                    Some(RowInput::Refused(sheet_row))
+                }
+            }
+        });
+    let options = ImportOptions {
+        default_school: spec.default_school,
+        keep: kept_keys(&layout),
+        source: spec.file_name.to_owned(),
+        write: spec.write,
+        skip_rejected: spec.skip_rejected,
+        today: spec.today,
+    };
+    let summary = children::import(conn, scope, key, &options, inputs, &mut |done| {
+        progress(done, total.max(done));
+    })?;
+    if let Some(e) = read_error {
+        return Err(e.into());
+    }
+    let header_of = |f: ImportField| {
+        let column = match f {
+            ImportField::School => Column::School,
+            ImportField::Grade => Column::Grade,
+            ImportField::Class => Column::Class,
+            ImportField::IdNumber => Column::IdNumber,
+            ImportField::Name => Column::Name,
+        };
+        layout.header(column).to_owned()
+    };
+    let as_problem = |n: &Notice| CellProblem {
+        sheet_row: n.sheet_row,
+        column: header_of(n.field),
+        value: String::new(),
+        message: n.message().to_owned(),
+        code: n.code,
+    };
+    problems.extend(summary.refusals.iter().map(as_problem));
+    warnings.extend(summary.warnings.iter().map(as_problem));
+    problems.sort_by_key(|p| p.sheet_row);
+    warnings.sort_by_key(|p| p.sheet_row);
+    Ok(ImportReport {
+        summary,
+        problems,
+        warnings,
+        unknown_columns: columns
+            .iter()
+            .filter(|h| h.column.is_none() && !h.text.is_empty())
+            .map(|h| h.text.clone())
+            .collect(),
+        rows: count,
+    })
+}
+
+fn to_import_row(p: ParsedRow, warnings: &mut Vec<CellProblem>) -> ImportRow {
+    let ParsedRow {
+        sheet_row,
+        mut file,
+        school,
+        grade,
+        class,
+        contact_phone,
+        warnings: w,
+        ..
+    } = p;
+    warnings.extend(w);
+    if let Some(phone) = contact_phone {
+        place_contact_phone(&mut file, phone);
+    }
+    ImportRow {
+        sheet_row,
+        file,
+        school,
+        grade,
+        class,
+    }
+}
+
+/// The original sheet with a 错误说明 column saying what is wrong with each refused row.
+pub fn error_sheet(
+    source: Source<'_>,
+    file_name: &str,
+    problems: &[CellProblem],
+) -> Result<Vec<u8>, ImportError> {
+    let (header_row, columns, rows) = open_rows(source, file_name)?;
+    let header: Vec<String> = {
+        let width = columns.iter().map(|h| h.index + 1).max().unwrap_or(0);
+        let mut header = vec![String::new(); width];
+        for h in &columns {
+            header[h.index] = h.text.clone();
+        }
+        header
+    };
+    let mut messages: BTreeMap<u32, String> = BTreeMap::new();
+    for p in problems {
+        let line = messages.entry(p.sheet_row).or_default();
+        if !line.is_empty() {
+            line.push('；');
+        }
+        line.push_str(&format!("{}：{}", p.column, p.message));
+    }
+    let mut data = Vec::new();
+    for row in rows {
+        let row = row?;
+        data.push((
+            row.sheet_row,
+            row.cells.iter().map(|c| c.display()).collect(),
+        ));
+    }
+    error_report(header_row, &header, &data, &messages)
+        .map_err(|e: WriteError| ImportError::Store(StoreError::Internal(e.to_string())))
+}
