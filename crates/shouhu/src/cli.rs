@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `user …`, `regions import`, `roster generate`, `jobs run`,
-//! `bench children`. Every command that touches a deployment's data takes the same database
+//! The command line: `serve`, `migrate`, `user …`, `regions import`, `roster generate`,
+//! `import roster`, `export roster`, `jobs run`, `bench children`. Every command that touches a deployment's data takes the same database
 //! options and runs as the local operator, with full scope, audited as such; benchmarks and the
 //! roster generator make their own data.
 
@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use shouhu_store::crypto::DeploymentKey;
 use shouhu_store::{DatabaseUrl, Store};
 
-use crate::{bench, demo, jobs, operator, roster};
+use crate::{bench, demo, jobs, operator, roster, roster_io};
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +38,12 @@ enum Command {
     /// Roster (花名册) sheets: a synthetic one for tests and benchmarks.
     #[command(subcommand)]
     Roster(roster::RosterCommand),
+    /// Import data into the database.
+    #[command(subcommand)]
+    Import(roster_io::ImportCommand),
+    /// Export data from the database.
+    #[command(subcommand)]
+    Export(roster_io::ExportCommand),
     /// Run a background job now (the server runs them by itself).
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -192,6 +198,8 @@ impl Cli {
                 Ok(())
             }
             Command::Roster(command) => roster::run(command),
+            Command::Import(roster_io::ImportCommand::Roster(args)) => roster_io::import(args),
+            Command::Export(roster_io::ExportCommand::Roster(args)) => roster_io::export(args),
             Command::Bench(command) => bench::run(command),
         }
     }

@@ -8,3 +8,4 @@ pub mod demo;
 pub mod jobs;
 pub mod operator;
 pub mod roster;
+pub mod roster_io;

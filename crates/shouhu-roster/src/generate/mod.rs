@@ -19,7 +19,7 @@ use shouhu_domain::{FactText, Grade, RegionCode, SchoolYear, age_on};
 use shouhu_synth::{Generator, Setting};
 
 pub use self::bad::BadKind;
-pub use self::places::bijie_villages;
+pub use self::places::{GenSchool, bijie_villages, schools_of};
 use crate::columns::Column;
 use crate::export::{Cell, CsvExport, Encoding, ExportRow, Form, WriteError, XlsxExport};
 use bad::DateStyle;

@@ -99,3 +99,41 @@ pub(crate) fn school(village: &RegionCode, grade: Option<Grade>) -> String {
         (None, None) => format!("第一{}", stage.trim_start_matches("中心")),
     }
 }
+
+/// A school the generator's sheets name, for tests and benchmarks to create before importing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenSchool {
+    pub name: String,
+    /// The town's 12-digit code.
+    pub region: RegionCode,
+    pub kind: shouhu_domain::SchoolKind,
+}
+
+/// Every school the children of `villages` may be written into, each once: the town's
+/// kindergarten, central primary and middle school (a complete middle school, as sheets put
+/// 高中 pupils there too).
+pub fn schools_of(villages: &[RegionCode]) -> Vec<GenSchool> {
+    use shouhu_domain::SchoolKind;
+    let mut out: Vec<GenSchool> = Vec::new();
+    for village in villages {
+        let town = format!("{}000", &village.as_str()[..9]);
+        let Ok(region) = RegionCode::parse(&town) else {
+            continue;
+        };
+        for (grade, kind) in [
+            (0, SchoolKind::Kindergarten),
+            (1, SchoolKind::Primary),
+            (7, SchoolKind::Complete),
+        ] {
+            let name = school(village, Grade::new(grade).ok());
+            if !out.iter().any(|s| s.name == name && s.region == region) {
+                out.push(GenSchool {
+                    name,
+                    region: region.clone(),
+                    kind,
+                });
+            }
+        }
+    }
+    out
+}
