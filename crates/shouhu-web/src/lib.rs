@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/lang/{code}", get(pages::login::switch_language))
         .merge(pages::places::routes())
         .merge(pages::children::routes())
+        .merge(pages::rosters::routes())
         .merge(pages::admin::routes())
         .layer(middleware::from_fn(auth::cross_site_guard));
     Router::new()
@@ -76,6 +77,7 @@ impl Application {
             store,
             catalog: Arc::new(catalog),
             config: Arc::new(config),
+            imports: Arc::new(pages::rosters::ImportJobs::new()),
         };
         let listener = TcpListener::bind(bind).await?;
         Ok(Self {

@@ -1,4 +1,5 @@
-//! What every handler can reach: the store, the message catalog and the web settings.
+//! What every handler can reach: the store, the message catalog, the web settings, and the
+//! roster uploads waiting between their check and their confirmation.
 
 use std::sync::Arc;
 
@@ -6,6 +7,7 @@ use shouhu_store::Store;
 use shouhu_store::auth::SessionPolicy;
 
 use crate::i18n::{Catalog, Locale, Tr};
+use crate::pages::rosters::ImportJobs;
 
 #[derive(Clone, Debug)]
 pub struct WebConfig {
@@ -46,6 +48,8 @@ pub struct AppState {
     pub store: Store,
     pub catalog: Arc<Catalog>,
     pub config: Arc<WebConfig>,
+    /// Uploaded rosters, in memory: this instance's own, like the import running on it.
+    pub imports: Arc<ImportJobs>,
 }
 
 impl AppState {

@@ -10,12 +10,13 @@ mod classes;
 mod me;
 pub mod openapi;
 mod regions;
+mod rosters;
 mod schools;
 
 use std::collections::BTreeMap;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
@@ -26,6 +27,7 @@ use serde::{Deserialize, Deserializer};
 use shouhu_store::StoreError;
 
 use crate::error::AppError;
+use crate::pages::rosters::MAX_UPLOAD;
 use crate::state::AppState;
 
 pub use openapi::{ErrorBody, ErrorDetail};
@@ -66,6 +68,12 @@ pub fn routes() -> Router<AppState> {
         .route("/children/{id}/reveal", post(children::reveal))
         .route("/children/{id}/revisions", get(children::revisions))
         .route("/children/{id}/card.pdf", get(children::card))
+        .route(
+            "/rosters/imports",
+            post(rosters::import).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
+        .route("/rosters/export", get(rosters::export))
+        .route("/rosters/template", get(rosters::template))
         .fallback(|| async { AppError::not_found() })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{auth, children, classes, me, regions, schools};
+use super::{auth, children, classes, me, regions, rosters, schools};
 use crate::error::{AppError, AppResult};
 
 /// The security scheme every operation but sign-in and this document requires.
@@ -28,7 +28,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable machine code: `bad_request`, `unauthenticated`, `bad_credentials`, `forbidden`,
     /// `password_change_required`, `not_found`, `method_not_allowed`, `conflict`, `duplicate`,
-    /// `invalid`, `throttled` or `internal`.
+    /// `invalid`, `throttled`, `too_large` or `internal`; a roster file that cannot be read
+    /// answers its reader's code (`roster.format`, `roster.no_header`, …).
     #[schema(example = "invalid")]
     pub code: String,
     /// A sentence for people, in the caller's language (Chinese unless `Accept-Language` asks
@@ -91,8 +92,17 @@ impl Modify for BearerScheme {
         children::revisions,
         children::card,
         children::class_cards,
+        rosters::import,
+        rosters::export,
+        rosters::template,
     ),
-    components(schemas(ErrorBody, ErrorDetail, children::ChildFileSchema, children::Pdf))
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        children::ChildFileSchema,
+        children::Pdf,
+        rosters::RosterFile
+    ))
 )]
 struct V1;
 
@@ -113,6 +123,7 @@ struct V1;
         (name = "schools", description = "Schools"),
         (name = "classes", description = "Classes of a school"),
         (name = "children", description = "Child files (一人一档): masked reads, audited reveals, merge-patch edits, revisions and contact cards"),
+        (name = "rosters", description = "Roster (花名册) sheets: import with a cell-by-cell report, all or nothing per file; audited exports; blank templates"),
     )
 )]
 pub struct ApiDoc;

@@ -46,6 +46,12 @@ impl Frame {
             href: "/children",
             key: "nav.children",
         });
+        if crate::pages::rosters::may_export(role) {
+            nav.push(NavItem {
+                href: "/rosters",
+                key: "nav.rosters",
+            });
+        }
         if !matches!(
             role,
             Role::HeadTeacher | Role::Teacher | Role::Volunteer | Role::Principal

@@ -7,6 +7,7 @@ pub mod frame;
 pub mod home;
 pub mod login;
 pub mod places;
+pub mod rosters;
 
 /// The `?done=…` query a page reads after a redirect (see [`notice_key`]).
 #[derive(serde::Deserialize, Default)]
