@@ -102,9 +102,14 @@ pub fn import(args: ImportArgs) -> anyhow::Result<()> {
     let key = store.key();
     let report = store
         .with_conn(|conn| {
+            let mut reported = 0;
             Ok(import_roster(conn, &scope, &key, &spec, &mut |done, _| {
+                // A terminal gets a live count; a log gets a line per 10,000 rows.
                 if show {
                     eprint!("\r{done} rows…");
+                } else if done >= reported + 10_000 {
+                    reported = done - done % 10_000;
+                    eprintln!("{done} rows…");
                 }
             }))
         })?

@@ -161,7 +161,7 @@ fn example_ids() -> Vec<String> {
 }
 
 /// Reads rows lazily: CSV streams, workbooks are read whole (calamine has no streaming reader).
-type Rows<'a> = Box<dyn Iterator<Item = Result<RawRow, ReadError>> + 'a>;
+type Rows<'a> = Box<dyn Iterator<Item = Result<RawRow, ReadError>> + Send + 'a>;
 
 /// The header's sheet row, its columns, and the rows below.
 fn open_rows<'a>(
@@ -182,7 +182,7 @@ fn open_rows<'a>(
         let rows = Box::new(sheet.rows.into_iter().map(Ok));
         return Ok((sheet.header_row, sheet.columns, rows));
     }
-    let reader: Box<dyn Read + 'a> = match source {
+    let reader: Box<dyn Read + Send + 'a> = match source {
         Source::Bytes(b) => Box::new(Cursor::new(b)),
         Source::File(path) => Box::new(File::open(path).map_err(io_error)?),
     };
@@ -209,44 +209,6 @@ pub fn import_roster(
         }),
         today: spec.today,
     };
-    let examples = example_ids();
-    let mut duplicates = DuplicateCheck::new();
-    let mut problems: Vec<CellProblem> = Vec::new();
-    let mut warnings: Vec<CellProblem> = Vec::new();
-    let mut read_error = None;
-    let mut count = 0usize;
-    let inputs = rows
-        .filter(|r| r.as_ref().is_err() || r.as_ref().is_ok_and(|r| !layout.is_filler(r)))
-        .filter_map(|raw| {
-            let raw = match raw {
-                Ok(raw) => raw,
-                Err(e) => {
-                    // The store rolls back on this: a file read only in part is not imported.
-                    read_error = Some(e);
-                    return Some(RowInput::Unreadable);
-                }
-            };
-            count += 1;
-            let parsed = duplicates.check(&layout, parse_row(&layout, &raw, &ctx));
-            match parsed {
-                Ok(p)
-                    if p.file
-                        .id_number
-                        .as_ref()
-                        .is_some_and(|n| examples.iter().any(|e| e == n.as_str())) =>
-                {
-                    None
-                }
-                Ok(p) => Some(RowInput::Row(Box::new(to_import_row(p, &mut warnings)))),
-                Err(RowRejection {
-                    sheet_row,
-                    problems: list,
-                }) => {
-                    problems.extend(list);
-                    Some(RowInput::Refused(sheet_row))
-                }
-            }
-        });
     let options = ImportOptions {
         default_school: spec.default_school,
         keep: kept_keys(&layout),
@@ -255,9 +217,31 @@ pub fn import_roster(
         skip_rejected: spec.skip_rejected,
         today: spec.today,
     };
-    let summary = children::import(conn, scope, key, &options, inputs, &mut |done| {
-        progress(done, total.max(done));
-    })?;
+    // Reading and parsing run on a thread of their own, a chunk ahead of the store, so that
+    // the two halves of the work share the machine's cores.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RowInput>>(8);
+    let (summary, parsed) = std::thread::scope(|s| {
+        let (layout, ctx) = (&layout, &ctx);
+        let producer = s.spawn(move || parse_all(rows, layout, ctx, tx));
+        let summary = children::import(
+            conn,
+            scope,
+            key,
+            &options,
+            rx.into_iter().flatten(),
+            &mut |done| {
+                progress(done, total.max(done));
+            },
+        );
+        (summary, producer.join())
+    });
+    let summary = summary?;
+    let Parsed {
+        mut problems,
+        mut warnings,
+        count,
+        read_error,
+    } = parsed.map_err(|_| StoreError::Internal("the roster parser panicked".into()))?;
     if let Some(e) = read_error {
         return Err(e.into());
     }
@@ -293,6 +277,74 @@ pub fn import_roster(
             .collect(),
         rows: count,
     })
+}
+
+/// What the parsing side found, besides the rows it handed on.
+#[derive(Default)]
+struct Parsed {
+    problems: Vec<CellProblem>,
+    warnings: Vec<CellProblem>,
+    /// Data rows read (filler rows aside).
+    count: usize,
+    read_error: Option<ReadError>,
+}
+
+/// Rows handed to the store per message.
+const CHUNK: usize = 256;
+
+/// Parses every row and sends them on in chunks; stops early when the store stops listening.
+fn parse_all(
+    rows: Rows<'_>,
+    layout: &Layout,
+    ctx: &RowContext,
+    tx: std::sync::mpsc::SyncSender<Vec<RowInput>>,
+) -> Parsed {
+    let examples = example_ids();
+    let mut duplicates = DuplicateCheck::new();
+    let mut out = Parsed::default();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    for raw in rows {
+        let raw = match raw {
+            Ok(raw) if layout.is_filler(&raw) => continue,
+            Ok(raw) => raw,
+            Err(e) => {
+                // The store rolls back on this: a file read only in part is not imported.
+                out.read_error = Some(e);
+                chunk.push(RowInput::Unreadable);
+                break;
+            }
+        };
+        out.count += 1;
+        match duplicates.check(layout, parse_row(layout, &raw, ctx)) {
+            Ok(p) if is_example(&p, &examples) => out.warnings.push(CellProblem {
+                sheet_row: p.sheet_row,
+                column: layout.header(Column::IdNumber).to_owned(),
+                value: String::new(),
+                message: "模板中的填写示例，已跳过".to_owned(),
+                code: "roster.example_row",
+            }),
+            Ok(p) => chunk.push(RowInput::Row(Box::new(to_import_row(p, &mut out.warnings)))),
+            Err(RowRejection {
+                sheet_row,
+                problems,
+            }) => {
+                out.problems.extend(problems);
+                chunk.push(RowInput::Refused(sheet_row));
+            }
+        }
+        if chunk.len() == CHUNK && tx.send(std::mem::take(&mut chunk)).is_err() {
+            return out;
+        }
+    }
+    let _ = tx.send(chunk);
+    out
+}
+
+fn is_example(p: &ParsedRow, examples: &[String]) -> bool {
+    p.file
+        .id_number
+        .as_ref()
+        .is_some_and(|n| examples.iter().any(|e| e == n.as_str()))
 }
 
 fn to_import_row(p: ParsedRow, warnings: &mut Vec<CellProblem>) -> ImportRow {

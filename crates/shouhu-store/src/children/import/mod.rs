@@ -133,6 +133,17 @@ struct Existing {
     #[diesel(embed)]
     stored: Stored,
     id_hash: Option<String>,
+}
+
+/// A stored file of the same name and birth date, without its sealed file: common names make
+/// many of these in a full county.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = children)]
+struct Twin {
+    id: i64,
+    school_id: i64,
+    residence_region: String,
+    id_hash: Option<String>,
     name: String,
     birth_date: String,
 }
@@ -274,39 +285,48 @@ impl Importer<'_> {
             }
         }
         // Rows not found by ID number may be a file kept without one (or the row has none).
-        let names: HashSet<&str> = pending
+        let unmatched = pending
             .iter()
-            .filter(|p| p.hash.as_ref().is_none_or(|h| !by_hash.contains_key(h)))
+            .filter(|p| p.hash.as_ref().is_none_or(|h| !by_hash.contains_key(h)));
+        let names: HashSet<&str> = unmatched
+            .clone()
             .map(|p| p.row.file.name.as_str())
             .collect();
-        let twins: Vec<Existing> = if names.is_empty() {
+        let births: HashSet<String> = unmatched
+            .map(|p| p.row.file.birth_date.to_string())
+            .collect();
+        let twins: Vec<Twin> = if names.is_empty() {
             Vec::new()
         } else {
             children::table
                 .filter(children::name.eq_any(names))
-                .select(Existing::as_select())
+                .filter(children::birth_date.eq_any(births))
+                .select(Twin::as_select())
                 .load(conn)?
         };
         let mut new = Vec::new();
         for p in pending {
             let birth = p.row.file.birth_date.to_string();
-            let twin_of = |e: &&Existing| {
+            let twin_of = |e: &&Twin| {
                 e.name == p.row.file.name.as_str()
                     && e.birth_date == birth
                     && (e.id_hash.is_none() || p.hash.is_none())
             };
             let found = match p.hash.as_ref().and_then(|h| by_hash.remove(h)) {
                 Some(e) => Some(e),
-                None => twins
+                None => match twins
                     .iter()
                     .filter(twin_of)
-                    .find(|e| e.stored.school_id == p.place.school.id)
-                    .map(|e| Existing {
-                        stored: e.stored.clone(),
-                        id_hash: e.id_hash.clone(),
-                        name: e.name.clone(),
-                        birth_date: e.birth_date.clone(),
-                    }),
+                    .find(|e| e.school_id == p.place.school.id)
+                {
+                    Some(twin) => Some(
+                        children::table
+                            .find(twin.id)
+                            .select(Existing::as_select())
+                            .first(conn)?,
+                    ),
+                    None => None,
+                },
             };
             if let Some(existing) = found {
                 self.update(conn, existing, p)?;
@@ -321,7 +341,7 @@ impl Importer<'_> {
             if twins
                 .iter()
                 .filter(twin_of)
-                .any(|e| e.stored.residence_region.starts_with(township))
+                .any(|e| e.residence_region.starts_with(township))
             {
                 self.refuse(Notice::new(p.row.sheet_row, field, "import.twin_elsewhere"));
                 continue;
