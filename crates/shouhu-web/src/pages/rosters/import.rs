@@ -11,8 +11,8 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, Multipart, Path, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
@@ -471,23 +471,29 @@ pub async fn show(
     Ok(render(page)?.into_response())
 }
 
-/// `GET /rosters/import/{token}/status`: what the page's script polls. Only counts, and only
-/// to the session that uploaded the file, checked by its cookie without the database (see
-/// [`super::ImportJobs::get_in_session`]).
+/// `GET /rosters/import/{token}/status`: what the page's script polls; only counts. The session
+/// that uploaded the file is recognised by its cookie without the database (see
+/// [`super::ImportJobs::get_in_session`]); another session of the same user goes the usual way.
 pub async fn status(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(token): Path<String>,
+    request: Request,
 ) -> AppResult<Response> {
-    let jar = CookieJar::from_headers(&headers);
-    let session = jar
+    let (mut parts, _) = request.into_parts();
+    let session = CookieJar::from_headers(&parts.headers)
         .get(SESSION_COOKIE)
         .map(|c| shouhu_store::auth::hash_secret(c.value()))
         .ok_or_else(AppError::unauthenticated)?;
-    let job = state
-        .imports
-        .get_in_session(&token, &session)
-        .ok_or_else(AppError::not_found)?;
+    let job = match state.imports.get_in_session(&token, &session) {
+        Some(job) => job,
+        None => {
+            let user = PageUser::from_request_parts(&mut parts, &state).await?;
+            state
+                .imports
+                .get(&token, user.user.id)
+                .ok_or_else(AppError::not_found)?
+        }
+    };
     let (done, total) = job.progress();
     let body = serde_json::json!({
         "phase": job.stage().phase(),
