@@ -222,6 +222,14 @@ async fn an_administrator_uploads_a_roster_and_watches_it_checked_and_imported()
         );
     }
     b.find(&format!("a[href='{page}/errors.xlsx']")).await;
+    let overflow = b.horizontal_overflow().await;
+    let shot = b.scratch.join("report.png");
+    b.screenshot(&shot).await;
+    std::fs::copy(&shot, "/tmp/shouhu-browser-roster-report.png").unwrap();
+    assert!(
+        overflow <= 0,
+        "the report is {overflow}px wider than a phone"
+    );
 
     // Confirmed, skipping the bad rows: the bar moves again, then the result.
     b.tick("#confirm-skip").await;

@@ -69,6 +69,7 @@ struct UploadPage {
     skip_rejected: bool,
     error: Option<String>,
     max_mb: usize,
+    max_bytes: usize,
     uploads: Vec<UploadLink>,
 }
 
@@ -115,6 +116,7 @@ async fn upload_page(
         skip_rejected: typed.skip_rejected,
         error,
         max_mb: MAX_UPLOAD / (1024 * 1024),
+        max_bytes: MAX_UPLOAD,
         uploads: upload_links(state, &t, user.user.id),
         t,
     };
