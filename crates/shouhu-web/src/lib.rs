@@ -73,11 +73,12 @@ pub struct Application {
 impl Application {
     pub async fn build(store: Store, config: WebConfig, bind: &str) -> std::io::Result<Self> {
         let catalog = i18n::Catalog::load().map_err(std::io::Error::other)?;
+        let imports = Arc::new(pages::rosters::ImportJobs::for_store(&store));
         let state = AppState {
             store,
             catalog: Arc::new(catalog),
             config: Arc::new(config),
-            imports: Arc::new(pages::rosters::ImportJobs::new()),
+            imports,
         };
         let listener = TcpListener::bind(bind).await?;
         Ok(Self {

@@ -25,8 +25,7 @@ const LOST: Duration = Duration::from_secs(4 * 60 * 60);
 const PER_USER: usize = 3;
 /// Bytes held for all users together.
 const TOTAL_BYTES: usize = 4 * MAX_UPLOAD;
-/// Imports run at the same time: each holds a database connection and a core, and on SQLite
-/// they would only wait for each other's write lock.
+/// Imports run at the same time on PostgreSQL: each holds a connection and a core.
 const RUNNING: usize = 2;
 
 /// Where an upload is.
@@ -228,15 +227,26 @@ pub struct ImportJobs {
 
 impl Default for ImportJobs {
     fn default() -> Self {
-        Self::new()
+        Self::new(RUNNING)
     }
 }
 
 impl ImportJobs {
-    pub fn new() -> ImportJobs {
+    /// A registry running at most `running` imports at once.
+    pub fn new(running: usize) -> ImportJobs {
         ImportJobs {
             jobs: Mutex::new(HashMap::new()),
-            slots: Arc::new(Semaphore::new(RUNNING)),
+            slots: Arc::new(Semaphore::new(running.max(1))),
+        }
+    }
+
+    /// As many imports at once as the database takes: on SQLite one, since every import
+    /// (a check too) writes inside its transaction and a second would wait on the first's
+    /// write lock until the busy timeout failed it.
+    pub fn for_store(store: &shouhu_store::Store) -> ImportJobs {
+        match store.url() {
+            shouhu_store::DatabaseUrl::Sqlite(_) => ImportJobs::new(1),
+            _ => ImportJobs::default(),
         }
     }
 
@@ -348,7 +358,7 @@ mod tests {
 
     #[test]
     fn a_job_is_only_its_owners() {
-        let jobs = ImportJobs::new();
+        let jobs = ImportJobs::default();
         let (token, _) = jobs.insert(job(1, 10)).unwrap();
         assert!(jobs.get(&token, 1).is_some());
         assert!(jobs.get(&token, 2).is_none());
@@ -403,7 +413,7 @@ mod tests {
 
     #[test]
     fn a_user_keeps_a_few_uploads_and_all_together_are_bounded() {
-        let jobs = ImportJobs::new();
+        let jobs = ImportJobs::default();
         let mut tokens = Vec::new();
         for _ in 0..PER_USER {
             tokens.push(jobs.insert(job(1, 1)).unwrap().0);
