@@ -34,6 +34,9 @@ use crate::{demo, operator};
 pub enum BenchCommand {
     /// Time the child list over a county-sized roll on SQLite, beside the sqlite3 shell.
     Children(ChildrenArgs),
+    /// Time roster import and export through the command line, beside the sqlite3 shell's
+    /// .import, calamine alone reading the sheet and rust_xlsxwriter alone writing it.
+    Roster(crate::bench_roster::RosterArgs),
 }
 
 #[derive(Args)]
@@ -68,6 +71,7 @@ pub struct ChildrenArgs {
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Children(args) => children_bench(&args),
+        BenchCommand::Roster(args) => crate::bench_roster::run(&args),
     }
 }
 

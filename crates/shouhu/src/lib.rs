@@ -3,6 +3,7 @@
 //! `shouhu` starts.
 
 pub mod bench;
+pub mod bench_roster;
 pub mod cli;
 pub mod demo;
 pub mod jobs;
