@@ -19,7 +19,6 @@ pub use placement::NewClass;
 
 use super::projection::{Columns, Projection};
 use super::{Placement, Stored, may_edit, revisions, unseal, visible};
-use crate::connection::on_inner;
 use crate::crypto::DeploymentKey;
 use crate::schema::{child_revisions, children};
 use crate::{Conn, Scope, StoreError, StoreResult, audit, clock};
@@ -187,6 +186,7 @@ pub fn import(
     scope.require(may_edit(scope), "child.import")?;
     let mut summary = None;
     let outcome = conn.transaction(|conn| {
+        crate::connection::defer_foreign_keys(conn)?;
         let mut im = Importer {
             scope,
             key,
@@ -247,6 +247,38 @@ pub fn import(
     }
 }
 
+/// Inserts new files; returns each one's id, name and birth date, in the order given.
+///
+/// On SQLite, `INSERT OR IGNORE` without `RETURNING`: either of those makes SQLite keep a
+/// statement journal, and once the import's pages spill from the cache that journal is never
+/// truncated, so closing each statement walked all of it. The import holds SQLite's one write
+/// lock, so the new ids are the ones above the largest before. PostgreSQL has no such journal
+/// and returns the ids itself. A row either database ignored comes back missing, which the
+/// caller turns into an error.
+fn insert_rows(conn: &mut Conn, rows: &[NewChild]) -> StoreResult<Vec<(i64, String, String)>> {
+    let returning = (children::id, children::name, children::birth_date);
+    match conn {
+        Conn::Sqlite(c) => {
+            let before: Option<i64> = children::table
+                .select(diesel::dsl::max(children::id))
+                .first(c)?;
+            diesel::insert_or_ignore_into(children::table)
+                .values(rows)
+                .execute(c)?;
+            Ok(children::table
+                .filter(children::id.gt(before.unwrap_or(0)))
+                .order(children::id)
+                .select(returning)
+                .load(c)?)
+        }
+        Conn::Postgres(c) => Ok(diesel::insert_into(children::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(returning)
+            .get_results(c)?),
+    }
+}
+
 impl Importer<'_> {
     fn refuse(&mut self, notice: Notice) {
         self.summary.rejected += 1;
@@ -288,22 +320,34 @@ impl Importer<'_> {
         let unmatched = pending
             .iter()
             .filter(|p| p.hash.as_ref().is_none_or(|h| !by_hash.contains_key(h)));
-        let names: HashSet<&str> = unmatched
-            .clone()
-            .map(|p| p.row.file.name.as_str())
-            .collect();
-        let births: HashSet<String> = unmatched
-            .map(|p| p.row.file.birth_date.to_string())
-            .collect();
-        let twins: Vec<Twin> = if names.is_empty() {
-            Vec::new()
-        } else {
-            children::table
-                .filter(children::name.eq_any(names))
-                .filter(children::birth_date.eq_any(births))
-                .select(Twin::as_select())
-                .load(conn)?
+        // A twin matters only where one side lacks an ID number: rows without one meet every
+        // file of their name, rows with one only files kept without. By name alone, since IN
+        // lists on both columns of the (name, birth_date) index make SQLite probe every pair.
+        let (numbered, unnumbered): (Vec<&Pending>, Vec<&Pending>) =
+            unmatched.partition(|p| p.hash.is_some());
+        let names = |list: &[&Pending]| -> Vec<String> {
+            let set: HashSet<&str> = list.iter().map(|p| p.row.file.name.as_str()).collect();
+            set.into_iter().map(str::to_owned).collect()
         };
+        let mut twins: Vec<Twin> = Vec::new();
+        if !numbered.is_empty() {
+            twins.extend(
+                children::table
+                    .filter(children::name.eq_any(names(&numbered)))
+                    .filter(children::id_hash.is_null())
+                    .select(Twin::as_select())
+                    .load(conn)?,
+            );
+        }
+        if !unnumbered.is_empty() {
+            twins.extend(
+                children::table
+                    .filter(children::name.eq_any(names(&unnumbered)))
+                    .filter(children::id_hash.is_not_null())
+                    .select(Twin::as_select())
+                    .load(conn)?,
+            );
+        }
         let mut new = Vec::new();
         for p in pending {
             let birth = p.row.file.birth_date.to_string();
@@ -449,31 +493,42 @@ impl Importer<'_> {
             return Ok(());
         }
         let now = clock::now_ms();
-        let mut rows = Vec::with_capacity(new.len());
-        let mut leaves = Vec::with_capacity(new.len());
-        for p in &new {
-            let proj = Projection::of(self.key, &p.row.file, p.place.compulsory, self.opts.today)?;
-            let at = Placement {
-                school_id: p.place.school.id,
-                class_id: p.place.class.as_ref().map(|(id, _)| *id),
-            };
-            rows.push(NewChild {
-                columns: proj.columns(at, &p.place.school.region),
-                created_at: now,
-                updated_at: now,
-            });
-            let class = p.place.class.as_ref().map(|(_, name)| name.as_str());
-            leaves.push(revisions::first_changes(
-                &p.row.file,
-                &p.place.school.name,
-                class,
-            )?);
-        }
-        let statement = diesel::insert_into(children::table)
-            .values(&rows)
-            .returning((children::id, children::name, children::birth_date));
-        let ids: Vec<(i64, String, String)> = on_inner!(conn, |c| statement.get_results(c))?;
-        // Both databases return inserted rows in the order given; checked, not assumed.
+        // Sealing and the first revision are most of the work per row and need no database:
+        // two threads share them while the parser keeps the third busy.
+        let (key, today) = (self.key, self.opts.today);
+        let prepare = |part: &[Pending]| -> StoreResult<Vec<(NewChild, String)>> {
+            part.iter()
+                .map(|p| {
+                    let proj = Projection::of(key, &p.row.file, p.place.compulsory, today)?;
+                    let at = Placement {
+                        school_id: p.place.school.id,
+                        class_id: p.place.class.as_ref().map(|(id, _)| *id),
+                    };
+                    let class = p.place.class.as_ref().map(|(_, name)| name.as_str());
+                    let changes =
+                        revisions::first_changes(&p.row.file, &p.place.school.name, class)?;
+                    let row = NewChild {
+                        columns: proj.columns(at, &p.place.school.region),
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    Ok((row, changes))
+                })
+                .collect()
+        };
+        let (first, second) = new.split_at(new.len() / 2);
+        let (a, b) = std::thread::scope(|s| {
+            let other = s.spawn(|| prepare(second));
+            (prepare(first), other.join())
+        });
+        let b = b.map_err(|_| StoreError::Internal("preparing rows panicked".into()))?;
+        let (rows, leaves): (Vec<NewChild>, Vec<String>) = a?.into_iter().chain(b?).unzip();
+        // `OR IGNORE` (`ON CONFLICT DO NOTHING`) so that SQLite needs no statement journal for
+        // a statement that cannot abort half-way: that journal is kept across the whole import
+        // once pages spill, and truncating it grew with every batch. A row the database would
+        // have refused instead comes back missing, which the check below turns into an error.
+        let ids = insert_rows(conn, &rows)?;
+        // Rows come back in the order given; checked, not assumed.
         let in_order = ids.len() == new.len()
             && ids.iter().zip(&new).all(|((_, name, birth), p)| {
                 name == p.row.file.name.as_str() && *birth == p.row.file.birth_date.to_string()
@@ -497,8 +552,19 @@ impl Importer<'_> {
                 )
             })
             .collect();
-        let statement = diesel::insert_into(child_revisions::table).values(revisions);
-        on_inner!(conn, |c| statement.execute(c))?;
+        let count = revisions.len();
+        let written = match conn {
+            Conn::Sqlite(c) => diesel::insert_or_ignore_into(child_revisions::table)
+                .values(revisions)
+                .execute(c)?,
+            Conn::Postgres(c) => diesel::insert_into(child_revisions::table)
+                .values(revisions)
+                .on_conflict_do_nothing()
+                .execute(c)?,
+        };
+        if written != count {
+            return Err(StoreError::Internal("a revision was not written".into()));
+        }
         self.summary.imported += new.len();
         Ok(())
     }
