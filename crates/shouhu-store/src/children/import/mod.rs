@@ -195,25 +195,11 @@ pub fn import(
             unnumbered: HashSet::new(),
             summary: ImportSummary::default(),
         };
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut done = 0;
-        for input in rows {
-            done += 1;
-            match input {
-                RowInput::Row(row) => batch.push(*row),
-                RowInput::Refused(_) => im.summary.rejected += 1,
-                RowInput::Unreadable => {
-                    summary = Some(im.summary);
-                    return Err(StoreError::RolledBack);
-                }
-            }
-            if batch.len() == BATCH {
-                im.apply(conn, std::mem::take(&mut batch))?;
-                progress(done);
-            }
+        let unreadable = im.run(conn, rows, progress)?;
+        if unreadable {
+            summary = Some(im.summary);
+            return Err(StoreError::RolledBack);
         }
-        im.apply(conn, batch)?;
-        progress(done);
         let s = &mut im.summary;
         s.new_classes = std::mem::take(&mut im.placer.new_classes);
         let write = opts.write && (s.rejected == 0 || opts.skip_rejected);
@@ -279,13 +265,120 @@ fn insert_rows(conn: &mut Conn, rows: &[NewChild]) -> StoreResult<Vec<(i64, Stri
     }
 }
 
+/// New files with their columns and first revision worked out, ready to insert.
+struct Ready {
+    new: Vec<Pending>,
+    rows: Vec<NewChild>,
+    leaves: Vec<String>,
+}
+
+/// Seals new files and writes their first revisions: most of the work per row, and none of
+/// it needs the database, so it runs on a thread of its own beside the inserts.
+fn prepare(key: &DeploymentKey, today: NaiveDate, new: Vec<Pending>) -> StoreResult<Ready> {
+    let now = clock::now_ms();
+    let mut rows = Vec::with_capacity(new.len());
+    let mut leaves = Vec::with_capacity(new.len());
+    for p in &new {
+        let proj = Projection::of(key, &p.row.file, p.place.compulsory, today)?;
+        let at = Placement {
+            school_id: p.place.school.id,
+            class_id: p.place.class.as_ref().map(|(id, _)| *id),
+        };
+        let class = p.place.class.as_ref().map(|(_, name)| name.as_str());
+        leaves.push(revisions::first_changes(
+            &p.row.file,
+            &p.place.school.name,
+            class,
+        )?);
+        rows.push(NewChild {
+            columns: proj.columns(at, &p.place.school.region),
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    Ok(Ready { new, rows, leaves })
+}
+
 impl Importer<'_> {
+    /// Feeds every row through: batches are placed and matched here, sealed on a second
+    /// thread, and inserted here one batch behind, so the database and the sealing overlap.
+    /// Returns true when the source could not be read to its end.
+    fn run(
+        &mut self,
+        conn: &mut Conn,
+        rows: impl IntoIterator<Item = RowInput>,
+        progress: &mut dyn FnMut(usize),
+    ) -> StoreResult<bool> {
+        let (key, today) = (self.key, self.opts.today);
+        std::thread::scope(|s| {
+            let (to_prepare, batches) = std::sync::mpsc::sync_channel::<Vec<Pending>>(1);
+            let (prepared, ready) = std::sync::mpsc::sync_channel::<StoreResult<Ready>>(1);
+            s.spawn(move || {
+                for batch in batches {
+                    if prepared.send(prepare(key, today, batch)).is_err() {
+                        break;
+                    }
+                }
+            });
+            // Sheet rows done as of each batch sent, for progress once it is written.
+            let mut in_flight = std::collections::VecDeque::new();
+            let mut finish_one = |im: &mut Self,
+                                  conn: &mut Conn,
+                                  marks: &mut std::collections::VecDeque<usize>|
+             -> StoreResult<()> {
+                let batch = ready
+                    .recv()
+                    .map_err(|_| StoreError::Internal("row preparation stopped".into()))??;
+                im.insert(conn, batch)?;
+                if let Some(done) = marks.pop_front() {
+                    progress(done);
+                }
+                Ok(())
+            };
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut done = 0;
+            let mut unreadable = false;
+            let mut rows = rows.into_iter().peekable();
+            while let Some(input) = rows.next() {
+                done += 1;
+                match input {
+                    RowInput::Row(row) => batch.push(*row),
+                    RowInput::Refused(_) => self.summary.rejected += 1,
+                    RowInput::Unreadable => {
+                        unreadable = true;
+                        break;
+                    }
+                }
+                if batch.len() == BATCH || rows.peek().is_none() {
+                    let new = self.apply(conn, std::mem::take(&mut batch))?;
+                    to_prepare
+                        .send(new)
+                        .map_err(|_| StoreError::Internal("row preparation stopped".into()))?;
+                    in_flight.push_back(done);
+                    if in_flight.len() > 1 {
+                        finish_one(self, conn, &mut in_flight)?;
+                    }
+                }
+            }
+            drop(to_prepare);
+            if unreadable {
+                return Ok(true);
+            }
+            while !in_flight.is_empty() {
+                finish_one(self, conn, &mut in_flight)?;
+            }
+            progress(done);
+            Ok(false)
+        })
+    }
+
     fn refuse(&mut self, notice: Notice) {
         self.summary.rejected += 1;
         self.summary.refusals.push(notice);
     }
 
-    fn apply(&mut self, conn: &mut Conn, batch: Vec<ImportRow>) -> StoreResult<()> {
+    /// Places and matches a batch: updates what is filed already, returns the new files.
+    fn apply(&mut self, conn: &mut Conn, batch: Vec<ImportRow>) -> StoreResult<Vec<Pending>> {
         let mut pending = Vec::with_capacity(batch.len());
         for row in batch {
             let place = self
@@ -412,7 +505,7 @@ impl Importer<'_> {
                 .map_err(|e| StoreError::Internal(format!("school region: {e}")))?;
             new.push(p);
         }
-        self.insert(conn, new)
+        Ok(new)
     }
 
     /// A stored file the row matched: refused when out of reach, else merged and saved if it
@@ -488,41 +581,12 @@ impl Importer<'_> {
     }
 
     /// New files, a batch per statement, each with its first revision.
-    fn insert(&mut self, conn: &mut Conn, new: Vec<Pending>) -> StoreResult<()> {
+    fn insert(&mut self, conn: &mut Conn, ready: Ready) -> StoreResult<()> {
+        let Ready { new, rows, leaves } = ready;
         if new.is_empty() {
             return Ok(());
         }
-        let now = clock::now_ms();
-        // Sealing and the first revision are most of the work per row and need no database:
-        // two threads share them while the parser keeps the third busy.
-        let (key, today) = (self.key, self.opts.today);
-        let prepare = |part: &[Pending]| -> StoreResult<Vec<(NewChild, String)>> {
-            part.iter()
-                .map(|p| {
-                    let proj = Projection::of(key, &p.row.file, p.place.compulsory, today)?;
-                    let at = Placement {
-                        school_id: p.place.school.id,
-                        class_id: p.place.class.as_ref().map(|(id, _)| *id),
-                    };
-                    let class = p.place.class.as_ref().map(|(_, name)| name.as_str());
-                    let changes =
-                        revisions::first_changes(&p.row.file, &p.place.school.name, class)?;
-                    let row = NewChild {
-                        columns: proj.columns(at, &p.place.school.region),
-                        created_at: now,
-                        updated_at: now,
-                    };
-                    Ok((row, changes))
-                })
-                .collect()
-        };
-        let (first, second) = new.split_at(new.len() / 2);
-        let (a, b) = std::thread::scope(|s| {
-            let other = s.spawn(|| prepare(second));
-            (prepare(first), other.join())
-        });
-        let b = b.map_err(|_| StoreError::Internal("preparing rows panicked".into()))?;
-        let (rows, leaves): (Vec<NewChild>, Vec<String>) = a?.into_iter().chain(b?).unzip();
+        let now = rows[0].created_at;
         // `OR IGNORE` (`ON CONFLICT DO NOTHING`) so that SQLite needs no statement journal for
         // a statement that cannot abort half-way: that journal is kept across the whole import
         // once pages spill, and truncating it grew with every batch. A row the database would
