@@ -57,7 +57,7 @@ impl Source<'_> {
         }
     }
 
-    /// Lines in the file, as the progress bar's end: exact for CSV, near enough for a sheet.
+    /// Lines of a CSV in memory, as the progress bar's end; 0 (unknown) for one streamed.
     fn lines(&self) -> usize {
         match self {
             Source::Bytes(b) => b.iter().filter(|&&c| c == b'\n').count(),
@@ -163,11 +163,16 @@ fn example_ids() -> Vec<String> {
 /// Reads rows lazily: CSV streams, workbooks are read whole (calamine has no streaming reader).
 type Rows<'a> = Box<dyn Iterator<Item = Result<RawRow, ReadError>> + Send + 'a>;
 
-/// The header's sheet row, its columns, and the rows below.
-fn open_rows<'a>(
-    source: Source<'a>,
-    file_name: &str,
-) -> Result<(u32, Vec<HeaderCell>, Rows<'a>), ReadError> {
+/// A sheet opened: where its header is, its columns, the rows below, and how many there are
+/// as far as known before reading them (the progress bar's end; 0 when unknown).
+struct Opened<'a> {
+    header_row: u32,
+    columns: Vec<HeaderCell>,
+    rows: Rows<'a>,
+    total: usize,
+}
+
+fn open_rows<'a>(source: Source<'a>, file_name: &str) -> Result<Opened<'a>, ReadError> {
     let head = source.head()?;
     let is_workbook = head.starts_with(b"PK\x03\x04")
         || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
@@ -179,19 +184,28 @@ fn open_rows<'a>(
             Source::Bytes(b) => read_roster(b, file_name)?,
             Source::File(path) => read_roster(&std::fs::read(path).map_err(io_error)?, file_name)?,
         };
-        let rows = Box::new(sheet.rows.into_iter().map(Ok));
-        return Ok((sheet.header_row, sheet.columns, rows));
+        return Ok(Opened {
+            header_row: sheet.header_row,
+            total: sheet.rows.len(),
+            columns: sheet.columns,
+            rows: Box::new(sheet.rows.into_iter().map(Ok)),
+        });
     }
     let reader: Box<dyn Read + Send + 'a> = match source {
         Source::Bytes(b) => Box::new(Cursor::new(b)),
         Source::File(path) => Box::new(File::open(path).map_err(io_error)?),
     };
     let rows = csv_rows(reader)?;
-    Ok((rows.header_row(), rows.columns().to_vec(), Box::new(rows)))
+    Ok(Opened {
+        header_row: rows.header_row(),
+        columns: rows.columns().to_vec(),
+        total: source.lines(),
+        rows: Box::new(rows),
+    })
 }
 
-/// Imports one roster file. `progress(done, total)` hears the rows done (total is an estimate
-/// for CSV, from the file's line count).
+/// Imports one roster file. `progress(done, total)` hears the rows done; `total` is the sheet's
+/// row count (a CSV's line count), or `done` itself while unknown (a CSV streamed from disk).
 pub fn import_roster(
     conn: &mut Conn,
     scope: &Scope,
@@ -199,9 +213,13 @@ pub fn import_roster(
     spec: &ImportSpec<'_>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportReport, ImportError> {
-    let (_, columns, rows) = open_rows(spec.source, spec.file_name)?;
+    let Opened {
+        columns,
+        rows,
+        total,
+        ..
+    } = open_rows(spec.source, spec.file_name)?;
     let layout = Layout::new(&columns)?;
-    let total = spec.source.lines();
     let ctx = RowContext {
         // Replaced by the school's place when a file is made; the parser needs one to start.
         default_region: scope.region.clone().unwrap_or_else(|| {
@@ -377,7 +395,12 @@ pub fn error_sheet(
     file_name: &str,
     problems: &[CellProblem],
 ) -> Result<Vec<u8>, ImportError> {
-    let (header_row, columns, rows) = open_rows(source, file_name)?;
+    let Opened {
+        header_row,
+        columns,
+        rows,
+        ..
+    } = open_rows(source, file_name)?;
     let header: Vec<String> = {
         let width = columns.iter().map(|h| h.index + 1).max().unwrap_or(0);
         let mut header = vec![String::new(); width];
