@@ -48,20 +48,20 @@ impl DatabaseUrl {
 }
 
 /// SQLite needs per-connection settings: WAL lets readers run beside the single writer, and the busy
-/// timeout makes a second writer wait instead of failing at once. A large import is one
-/// transaction: a 32 MB page cache keeps its pages from spilling to the WAL half-done, and the
-/// statement journal of each multi-row insert stays in memory instead of a temporary file.
+/// timeout makes a second writer wait instead of failing at once. A 32 MB page cache (more
+/// during a bulk import, see [`begin_bulk`]) keeps a long transaction's pages from spilling to
+/// the WAL half-done, and statement journals stay in memory instead of temporary files.
 #[derive(Debug)]
 struct SqliteSettings;
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqliteSettings {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
         if let Conn::Sqlite(c) = conn {
-            c.batch_execute(
+            c.batch_execute(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                 PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
-            )
+                 PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = MEMORY;"
+            ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
@@ -112,12 +112,28 @@ pub fn revert_migrations(conn: &mut Conn) -> Result<usize, StoreError> {
     reverted.map_err(|e| StoreError::Migration(e.to_string()))
 }
 
-/// Checks SQLite's foreign keys at commit rather than per statement, for the rest of the
-/// transaction, so that a bulk insert cannot abort half-way on them (and needs no statement
-/// journal). PostgreSQL's are checked as before; its statements roll back cheaply either way.
-pub(crate) fn defer_foreign_keys(conn: &mut Conn) -> Result<(), StoreError> {
+/// Page cache of an ordinary connection, and of one running a bulk import (KiB, as SQLite's
+/// negative `cache_size`).
+const CACHE_KIB: i64 = 32_768;
+const BULK_CACHE_KIB: i64 = 262_144;
+
+/// Readies a transaction for a bulk import. On SQLite: foreign keys checked at commit rather
+/// than per statement, so a multi-row insert cannot abort half-way on them (and needs no
+/// statement journal); and a page cache large enough for a county's indexes, so the one
+/// transaction does not spill and rewrite them in the WAL. PostgreSQL needs neither.
+pub(crate) fn begin_bulk(conn: &mut Conn) -> Result<(), StoreError> {
     if let Conn::Sqlite(c) = conn {
-        c.batch_execute("PRAGMA defer_foreign_keys = ON")?;
+        c.batch_execute(&format!(
+            "PRAGMA defer_foreign_keys = ON; PRAGMA cache_size = -{BULK_CACHE_KIB};"
+        ))?;
+    }
+    Ok(())
+}
+
+/// Gives back the bulk import's page cache once its transaction has ended.
+pub(crate) fn end_bulk(conn: &mut Conn) -> Result<(), StoreError> {
+    if let Conn::Sqlite(c) = conn {
+        c.batch_execute(&format!("PRAGMA cache_size = -{CACHE_KIB};"))?;
     }
     Ok(())
 }

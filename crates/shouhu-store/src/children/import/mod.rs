@@ -186,7 +186,7 @@ pub fn import(
     scope.require(may_edit(scope), "child.import")?;
     let mut summary = None;
     let outcome = conn.transaction(|conn| {
-        crate::connection::defer_foreign_keys(conn)?;
+        crate::connection::begin_bulk(conn)?;
         let mut im = Importer {
             scope,
             key,
@@ -225,6 +225,7 @@ pub fn import(
             Err(StoreError::RolledBack)
         }
     });
+    crate::connection::end_bulk(conn)?;
     match outcome {
         Ok(()) | Err(StoreError::RolledBack) => {
             summary.ok_or_else(|| StoreError::Internal("import ended without a summary".into()))
