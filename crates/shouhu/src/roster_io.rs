@@ -117,8 +117,10 @@ pub fn import(args: ImportArgs) -> anyhow::Result<()> {
     if show {
         eprintln!();
     }
+    // Without the cell's value: stderr ends up in logs, and the value may be an ID number or a
+    // phone. The row and column find it; `--report` writes the sheet back with the reasons.
     for p in report.problems.iter().take(50) {
-        eprintln!("{p}");
+        eprintln!("第 {} 行“{}”：{}", p.sheet_row, p.column, p.message);
     }
     if report.problems.len() > 50 {
         eprintln!("… and {} more problems", report.problems.len() - 50);
