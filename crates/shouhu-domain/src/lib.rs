@@ -9,6 +9,7 @@ mod serde_str;
 #[macro_use]
 mod choice;
 
+mod calendar;
 mod child_facts;
 mod child_file;
 mod clock;
@@ -27,6 +28,7 @@ mod school;
 mod sex;
 mod text;
 
+pub use calendar::{Calendar, CalendarError, Holiday, MakeUpDay, Term, TermKey};
 pub use child_facts::{
     Assistance, Boarding, CareArrangement, ChildFactError, DisabilityCategory, DisabilityGrade,
     FactText, GuardianshipRating, HardshipRecord, HardshipTag, HealthKind, HealthStatus, HukouType,
@@ -140,6 +142,7 @@ mod tests {
         use ChildFileError as F;
         keys.extend([F::BirthDateMismatch, F::SexMismatch, F::IdNotACard].map(|e| e.code()));
         keys.extend(ChildFile::REQUIRED);
+        keys.extend(CalendarError::ALL.map(|e| e.code()));
         keys
     }
 

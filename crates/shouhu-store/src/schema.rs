@@ -128,6 +128,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     children,
     child_revisions,
     child_transfers,
+    calendars,
+    pairings,
+    care_records,
+    group_events,
+    group_event_children,
+    help_plans,
+    duty_rules,
+    duties,
+    job_runs,
 );
 
 diesel::table! {
@@ -195,3 +204,158 @@ diesel::joinable!(child_transfers -> children (child_id));
 diesel::joinable!(children -> schools (school_id));
 diesel::joinable!(children -> classes (class_id));
 diesel::joinable!(child_revisions -> children (child_id));
+
+diesel::table! {
+    calendars (id) {
+        id -> BigInt,
+        region_code -> Nullable<Text>,
+        school_id -> Nullable<BigInt>,
+        school_year -> Integer,
+        body -> Text,
+        version -> Integer,
+        updated_by -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    pairings (id) {
+        id -> BigInt,
+        child_id -> BigInt,
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        buddy_child_id -> Nullable<BigInt>,
+        partner_name -> Text,
+        from_date -> Text,
+        to_date -> Nullable<Text>,
+        note -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+        ended_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    care_records (id) {
+        id -> BigInt,
+        child_id -> BigInt,
+        school_id -> BigInt,
+        school_region -> Text,
+        kind -> Text,
+        record_date -> Text,
+        entered_on -> Text,
+        author_id -> Nullable<BigInt>,
+        author_name -> Text,
+        author_role -> Text,
+        confidential -> Bool,
+        body_sealed -> Binary,
+        submit_key -> Nullable<Text>,
+        deleted_at -> Nullable<BigInt>,
+        deleted_by -> Nullable<Text>,
+        version -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_events (id) {
+        id -> BigInt,
+        school_id -> BigInt,
+        school_region -> Text,
+        class_id -> Nullable<BigInt>,
+        kind -> Text,
+        event_date -> Text,
+        entered_on -> Text,
+        title -> Text,
+        body_sealed -> Binary,
+        author_id -> Nullable<BigInt>,
+        author_name -> Text,
+        submit_key -> Nullable<Text>,
+        deleted_at -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_event_children (event_id, child_id) {
+        event_id -> BigInt,
+        child_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    help_plans (id) {
+        id -> BigInt,
+        child_id -> BigInt,
+        school_id -> BigInt,
+        school_region -> Text,
+        term_key -> Text,
+        status -> Text,
+        body_sealed -> Binary,
+        author_id -> Nullable<BigInt>,
+        author_name -> Text,
+        entered_on -> Text,
+        signed_by -> Nullable<Text>,
+        signed_at -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    duty_rules (id) {
+        id -> BigInt,
+        region_code -> Nullable<Text>,
+        code -> Text,
+        body -> Text,
+        enabled -> Bool,
+        version -> Integer,
+        updated_by -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    duties (id) {
+        id -> BigInt,
+        rule_id -> BigInt,
+        rule_code -> Text,
+        subject_kind -> Text,
+        subject_id -> BigInt,
+        class_id -> Nullable<BigInt>,
+        school_id -> BigInt,
+        school_region -> Text,
+        responsible_role -> Text,
+        period_key -> Text,
+        window_start -> Text,
+        window_end -> Text,
+        due_date -> Text,
+        required -> Integer,
+        done_count -> Integer,
+        status -> Text,
+        done_on -> Nullable<Text>,
+        waived_reason -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    job_runs (job) {
+        job -> Text,
+        last_date -> Text,
+        finished_at -> BigInt,
+    }
+}
+
+diesel::joinable!(pairings -> children (child_id));
+diesel::joinable!(care_records -> children (child_id));
+diesel::joinable!(care_records -> schools (school_id));
+diesel::joinable!(group_events -> schools (school_id));
+diesel::joinable!(group_event_children -> group_events (event_id));
+diesel::joinable!(group_event_children -> children (child_id));
+diesel::joinable!(help_plans -> children (child_id));
+diesel::joinable!(duties -> duty_rules (rule_id));

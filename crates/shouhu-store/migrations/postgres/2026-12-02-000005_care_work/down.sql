@@ -1,0 +1,9 @@
+DROP TABLE job_runs;
+DROP TABLE duties;
+DROP TABLE duty_rules;
+DROP TABLE help_plans;
+DROP TABLE group_event_children;
+DROP TABLE group_events;
+DROP TABLE care_records;
+DROP TABLE pairings;
+DROP TABLE calendars;
