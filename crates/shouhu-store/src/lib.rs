@@ -10,6 +10,7 @@ pub mod classes;
 mod clock;
 mod connection;
 pub mod crypto;
+pub mod duties;
 mod error;
 pub mod regions;
 mod schema;
