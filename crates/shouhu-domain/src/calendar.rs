@@ -235,6 +235,74 @@ impl Calendar {
     }
 }
 
+/// What a day is in a calendar, as the month grid and the command line show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DayKind<'a> {
+    /// A weekday in term, no holiday.
+    SchoolDay,
+    /// A weekend day in term that is a school day (调休上课), with the notice's name.
+    MakeUp(&'a str),
+    /// A day off inside a term: a holiday (its name) …
+    Holiday(&'a str),
+    /// … or a Saturday or Sunday.
+    Weekend,
+    /// Between terms or outside the school year (寒暑假).
+    OutOfTerm,
+}
+
+impl DayKind<'_> {
+    pub fn is_school_day(self) -> bool {
+        matches!(self, DayKind::SchoolDay | DayKind::MakeUp(_))
+    }
+}
+
+impl Calendar {
+    /// What `date` is: agrees with [`Calendar::is_school_day`] and names the holiday or
+    /// make-up day that made it so.
+    pub fn day_kind(&self, date: NaiveDate) -> DayKind<'_> {
+        if self.term_of(date).is_none() {
+            return DayKind::OutOfTerm;
+        }
+        if let Some(w) = self.workdays.iter().find(|w| w.date == date) {
+            return DayKind::MakeUp(&w.name);
+        }
+        if is_weekend(date) {
+            return DayKind::Weekend;
+        }
+        match self
+            .holidays
+            .iter()
+            .find(|h| h.start <= date && date <= h.end)
+        {
+            Some(h) => DayKind::Holiday(&h.name),
+            None => DayKind::SchoolDay,
+        }
+    }
+
+    /// Each term with its number of school days, in term order.
+    pub fn term_school_days(&self) -> Vec<(Term, u32)> {
+        self.terms
+            .iter()
+            .map(|t| (*t, self.school_days_between(t.start, t.end)))
+            .collect()
+    }
+}
+
+// Who may set calendars, beside the rest of `Role`'s policy (role.rs) but kept with the
+// calendar: scope (checked by the store) says which region or school is in reach.
+impl crate::Role {
+    /// A county's (or city's, province's) calendar is set by the education bureau.
+    pub fn manages_region_calendars(self) -> bool {
+        matches!(self, crate::Role::SystemAdmin | crate::Role::Bureau)
+    }
+
+    /// A school's own calendar, replacing the county's: the bureau, or the principal for their
+    /// own school.
+    pub fn edits_school_calendar(self) -> bool {
+        self.manages_region_calendars() || self == crate::Role::Principal
+    }
+}
+
 impl TermKey {
     pub fn parse(s: &str) -> Result<TermKey, CalendarError> {
         let (year, number) = s.trim().rsplit_once('-').ok_or(CalendarError::TermKey)?;
@@ -337,7 +405,10 @@ mod tests {
         assert!(!c.is_school_day(d("2026-10-05")), "National Day week");
         assert!(c.is_school_day(d("2026-10-10")), "make-up Saturday");
         assert!(!c.is_school_day(d("2026-10-11")), "the Sunday after");
-        assert!(c.is_school_day(d("2027-01-22")), "last day of term (Friday)");
+        assert!(
+            c.is_school_day(d("2027-01-22")),
+            "last day of term (Friday)"
+        );
         assert!(!c.is_school_day(d("2027-01-25")), "winter holiday");
         assert!(c.is_school_day(d("2027-02-22")), "spring term starts");
         assert!(c.is_school_day(d("2027-04-25")), "make-up Sunday");
@@ -397,6 +468,41 @@ mod tests {
             new(terms, vec![monday]),
             Err(CalendarError::WorkdayNotWeekend)
         );
+    }
+
+    #[test]
+    fn day_kinds_name_holidays_and_make_up_days() {
+        let c = sample();
+        assert_eq!(c.day_kind(d("2026-09-01")), DayKind::SchoolDay);
+        assert_eq!(c.day_kind(d("2026-10-05")), DayKind::Holiday("国庆节"));
+        assert_eq!(c.day_kind(d("2026-10-10")), DayKind::MakeUp("国庆调休"));
+        assert_eq!(c.day_kind(d("2026-10-11")), DayKind::Weekend);
+        assert_eq!(c.day_kind(d("2027-07-20")), DayKind::OutOfTerm);
+        // The kinds agree with `is_school_day` over the whole year.
+        for day in d("2026-08-01").iter_days().take(400) {
+            assert_eq!(
+                c.day_kind(day).is_school_day(),
+                c.is_school_day(day),
+                "{day}"
+            );
+        }
+        let counts: Vec<u32> = c.term_school_days().iter().map(|(_, n)| *n).collect();
+        let first = c.school_days_between(d("2026-09-01"), d("2027-01-22"));
+        let second = c.school_days_between(d("2027-02-22"), d("2027-07-02"));
+        assert_eq!(counts, [first, second]);
+        // 1 Sep 2026 .. 22 Jan 2027: 104 weekdays, less 5 weekdays of National Day week and New
+        // Year's Day, plus the make-up Saturday.
+        assert_eq!(first, 104 - 5 - 1 + 1);
+    }
+
+    #[test]
+    fn calendars_are_set_by_the_bureau_and_by_principals_for_their_school() {
+        use crate::Role;
+        assert!(Role::Bureau.manages_region_calendars());
+        assert!(!Role::Principal.manages_region_calendars());
+        assert!(Role::Principal.edits_school_calendar());
+        assert!(!Role::HeadTeacher.edits_school_calendar());
+        assert!(!Role::CivilAffairs.edits_school_calendar());
     }
 
     #[test]

@@ -28,7 +28,7 @@ mod school;
 mod sex;
 mod text;
 
-pub use calendar::{Calendar, CalendarError, Holiday, MakeUpDay, Term, TermKey};
+pub use calendar::{Calendar, CalendarError, DayKind, Holiday, MakeUpDay, Term, TermKey};
 pub use child_facts::{
     Assistance, Boarding, CareArrangement, ChildFactError, DisabilityCategory, DisabilityGrade,
     FactText, GuardianshipRating, HardshipRecord, HardshipTag, HealthKind, HealthStatus, HukouType,
