@@ -13,6 +13,8 @@ mod calendar;
 mod child_facts;
 mod child_file;
 mod clock;
+mod duty;
+mod duty_status;
 mod ethnicity;
 mod id_card;
 mod left_behind;
@@ -25,6 +27,7 @@ mod province;
 mod region_code;
 mod role;
 mod school;
+mod school_days;
 mod sex;
 mod text;
 
@@ -39,6 +42,8 @@ pub use child_file::{
     Parent, Profile,
 };
 pub use clock::{shanghai, today_shanghai};
+pub use duty::{Applies, Cadence, DutyFacts, DutyRule, Instance, SubjectKind};
+pub use duty_status::{Compliance, DutyStatus, Evidence, Standing, standing};
 pub use ethnicity::Ethnicity;
 pub use id_card::{IdCardError, IdCardNo, check_char};
 pub use left_behind::{
@@ -56,6 +61,7 @@ pub use region_code::{
 };
 pub use role::{Role, RoleError};
 pub use school::{Grade, SchoolError, SchoolKind, SchoolYear};
+pub use school_days::Calendars;
 pub use sex::{Sex, SexError};
 pub use text::normalize_width;
 
@@ -143,6 +149,7 @@ mod tests {
         keys.extend([F::BirthDateMismatch, F::SexMismatch, F::IdNotACard].map(|e| e.code()));
         keys.extend(ChildFile::REQUIRED);
         keys.extend(CalendarError::ALL.map(|e| e.code()));
+        keys.extend(DutyStatus::ALL.map(DutyStatus::label_key));
         keys
     }
 
