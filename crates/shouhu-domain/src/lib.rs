@@ -10,6 +10,7 @@ mod serde_str;
 mod choice;
 
 mod calendar;
+mod care;
 mod child_facts;
 mod child_file;
 mod clock;
@@ -19,6 +20,7 @@ mod ethnicity;
 mod id_card;
 mod left_behind;
 mod name_pinyin;
+mod pairing;
 mod password;
 mod person_name;
 mod phone;
@@ -41,6 +43,11 @@ pub use child_file::{
     AwayWork, ChildFile, ChildFileError, Disqualifications, Entrustment, Guardian, MissingItem,
     Parent, Profile,
 };
+pub use care::{
+    CareBody, CareError, CareFieldErrors, CareKind, CareText, ContactChannel, ContactDirection,
+    ContactReporter, Counselling, FamilyContact, HealthCheck, HealthCheckKind, HomeTeaching,
+    HomeVisit, Mood, Note, Talk, Tutoring, parse_record_date, reads_confidential,
+};
 pub use clock::{shanghai, today_shanghai};
 pub use duty::{Applies, Cadence, DutyFacts, DutyRule, Instance, SubjectKind};
 pub use duty_status::{Compliance, DutyStatus, Evidence, Standing, standing};
@@ -51,6 +58,7 @@ pub use left_behind::{
     XuejiLeftBehind, age_on, census_left_behind, mca_left_behind, xueji_code,
 };
 pub use name_pinyin::{NamePinyin, name_pinyin};
+pub use pairing::{PairingError, PairingKind, PairingSpan, Partner};
 pub use password::{Password, PasswordError, hash_password, verify_password};
 pub use person_name::{PersonName, PersonNameError};
 pub use phone::{PhoneError, PhoneKind, PhoneNo};
@@ -149,6 +157,15 @@ mod tests {
         keys.extend([F::BirthDateMismatch, F::SexMismatch, F::IdNotACard].map(|e| e.code()));
         keys.extend(ChildFile::REQUIRED);
         keys.extend(CalendarError::ALL.map(|e| e.code()));
+        keys.extend(CareError::ALL.map(|e| e.code()));
+        keys.extend(CareKind::ALL.map(CareKind::label_key));
+        keys.extend(Mood::ALL.map(Mood::label_key));
+        keys.extend(ContactChannel::ALL.map(ContactChannel::label_key));
+        keys.extend(ContactDirection::ALL.map(ContactDirection::label_key));
+        keys.extend(ContactReporter::ALL.map(ContactReporter::label_key));
+        keys.extend(HealthCheckKind::ALL.map(HealthCheckKind::label_key));
+        keys.extend(PairingError::ALL.map(|e| e.code()));
+        keys.extend(PairingKind::ALL.map(PairingKind::label_key));
         keys.extend(DutyStatus::ALL.map(DutyStatus::label_key));
         keys
     }
