@@ -17,6 +17,8 @@ mod clock;
 mod duty;
 mod duty_status;
 mod ethnicity;
+mod group_event;
+mod help_plan;
 mod id_card;
 mod left_behind;
 mod name_pinyin;
@@ -52,6 +54,14 @@ pub use clock::{shanghai, today_shanghai};
 pub use duty::{Applies, Cadence, DutyFacts, DutyRule, Instance, SubjectKind};
 pub use duty_status::{Compliance, DutyStatus, Evidence, Standing, standing};
 pub use ethnicity::Ethnicity;
+pub use group_event::{
+    EventBody, EventKind, GroupEventError, GuardianAttending, check_date as check_event_date,
+    guardian_lines, parse_guardian_lines, parse_title as parse_event_title,
+};
+pub use help_plan::{
+    HelpPlan, HelpPlanError, Measure, PlanStatus, StageResult, may_sign as may_sign_plan,
+    may_write as may_write_plan, parse_reason as parse_reopen_reason, term_on,
+};
 pub use id_card::{IdCardError, IdCardNo, check_char};
 pub use left_behind::{
     AgeBand, Caliber, CannotGuardReason, ChildFacts, LeftBehind, ParentFacts, WorkAway,
@@ -157,6 +167,10 @@ mod tests {
         keys.extend([F::BirthDateMismatch, F::SexMismatch, F::IdNotACard].map(|e| e.code()));
         keys.extend(ChildFile::REQUIRED);
         keys.extend(CalendarError::ALL.map(|e| e.code()));
+        keys.extend(EventKind::ALL.map(EventKind::label_key));
+        keys.extend(GroupEventError::ALL.map(|e| e.code()));
+        keys.extend(PlanStatus::ALL.map(PlanStatus::label_key));
+        keys.extend(HelpPlanError::ALL.map(|e| e.code()));
         keys.extend(CareError::ALL.map(|e| e.code()));
         keys.extend(CareKind::ALL.map(CareKind::label_key));
         keys.extend(Mood::ALL.map(Mood::label_key));
