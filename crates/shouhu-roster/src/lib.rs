@@ -5,6 +5,7 @@
 //! and hands out raw cells; [`parse_row`] makes each row a `ChildFile` or a list of problems.
 
 // Read side: columns, reading sheets, parsing rows.
+pub mod calendar_sheet;
 pub mod columns;
 pub mod parse;
 pub mod read;
@@ -14,7 +15,9 @@ pub use parse::{
     CellProblem, DuplicateCheck, Layout, LayoutError, ParsedRow, RowContext, RowError,
     RowRejection, parse_row, parse_rows,
 };
-pub use read::{Cell, CsvRows, HeaderCell, RawRow, ReadError, Sheet, csv_rows, read_roster};
+pub use read::{
+    Cell, CsvRows, HeaderCell, RawRow, ReadError, Sheet, csv_rows, read_roster, read_tables,
+};
 
 // Write side (export, template, error report, generator).
 pub mod export;

@@ -18,7 +18,9 @@ use crate::Column;
 use crate::read::{HeaderCell, RawRow, Sheet};
 
 pub use error::RowError;
+// The calendar sheet reads its dates the way rosters do.
 pub use row::parse_row;
+pub(crate) use values::{DateValue, date};
 
 /// What a roster does not say and the importer knows.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -143,6 +143,31 @@ pub fn csv_rows<R: Read>(mut reader: R) -> Result<CsvRows<R>, ReadError> {
     Ok(rows)
 }
 
+/// Every non-blank row of a small CSV with no header sought (sheets that are not rosters find
+/// their own), read with the same encoding and delimiter sniffing as rosters.
+pub(crate) fn table(bytes: &[u8]) -> Result<Vec<RawRow>, ReadError> {
+    let (encoding, bom) = sniff_encoding(bytes, true);
+    let body = &bytes[bom..];
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sniff_delimiter(body))
+        .from_reader(LfOnly::new(body));
+    let mut rows = Vec::new();
+    let mut record = ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(csv_error)? {
+        let line = record.position().map_or(0, csv::Position::line);
+        let row = RawRow {
+            sheet_row: u32::try_from(line).unwrap_or(u32::MAX),
+            cells: record.iter().map(|f| decode(encoding, f)).collect(),
+        };
+        if !row.is_blank() {
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
 /// BOM → UTF-8; valid UTF-8 → UTF-8; anything else → GB18030, the superset of GBK that Excel
 /// on Chinese Windows writes. Returns the encoding and the length of the BOM to skip.
 fn sniff_encoding(head: &[u8], complete: bool) -> (&'static Encoding, usize) {

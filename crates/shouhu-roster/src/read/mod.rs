@@ -193,6 +193,15 @@ pub fn read_roster(bytes: &[u8], file_name: &str) -> Result<Sheet, ReadError> {
     }
 }
 
+/// Every sheet of a file as raw rows, with no header sought: for sheets other than rosters (the
+/// school calendar), which find their own header. A CSV is one sheet named after the file.
+pub fn read_tables(bytes: &[u8], file_name: &str) -> Result<Vec<(String, Vec<RawRow>)>, ReadError> {
+    match format_of(bytes, file_name)? {
+        Format::Xlsx | Format::Xls => workbook::tables(bytes),
+        Format::Csv => Ok(vec![(file_name.to_owned(), self::csv::table(bytes)?)]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,35 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Sheet, ReadError> {
     Err(ReadError::NoHeader)
 }
 
+/// Every worksheet's non-blank rows with no header sought, numbered as the sheet shows them.
+pub(crate) fn tables(bytes: &[u8]) -> Result<Vec<(String, Vec<RawRow>)>, ReadError> {
+    let mut book = open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| ReadError::Workbook(e.to_string()))?;
+    let mut out = Vec::new();
+    for name in book.sheet_names() {
+        let range = book
+            .worksheet_range(&name)
+            .map_err(|e| ReadError::Workbook(e.to_string()))?;
+        let (first_row, first_col) = range.start().unwrap_or((0, 0));
+        let lead = first_col as usize;
+        let rows = range
+            .rows()
+            .zip(first_row + 1..)
+            .map(|(cells, sheet_row)| {
+                let mut row = vec![Cell::Empty; lead];
+                row.extend(cells.iter().map(cell));
+                RawRow {
+                    sheet_row,
+                    cells: row,
+                }
+            })
+            .filter(|r| !r.is_blank())
+            .collect();
+        out.push((name, rows));
+    }
+    Ok(out)
+}
+
 fn cell(data: &Data) -> Cell {
     match data {
         Data::Empty | Data::Error(_) => Cell::Empty,
