@@ -13,6 +13,8 @@ mod connection;
 pub mod crypto;
 pub mod duties;
 mod error;
+pub mod group_events;
+pub mod help_plans;
 pub mod regions;
 mod schema;
 pub mod schools;

@@ -83,7 +83,12 @@ pub fn may_reveal(role: Role) -> bool {
     !matches!(role, Role::Teacher | Role::Volunteer)
 }
 
-fn visible(scope: &Scope, school_id: i64, class_id: Option<i64>, regions: [&str; 2]) -> bool {
+pub(crate) fn visible(
+    scope: &Scope,
+    school_id: i64,
+    class_id: Option<i64>,
+    regions: [&str; 2],
+) -> bool {
     if !may_read(scope) {
         return false;
     }
