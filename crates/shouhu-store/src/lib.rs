@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod calendars;
+pub mod care_records;
 pub mod children;
 pub mod classes;
 mod clock;
@@ -15,6 +16,7 @@ pub mod duties;
 mod error;
 pub mod group_events;
 pub mod help_plans;
+pub mod pairings;
 pub mod regions;
 mod schema;
 pub mod schools;
