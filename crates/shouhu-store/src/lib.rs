@@ -52,6 +52,8 @@ impl Store {
         if applied > 0 {
             tracing::info!(applied, "database migrated");
         }
+        // Rules are data: a new deployment (or an upgrade adding a default) gets the defaults.
+        duties::ensure_defaults(&mut conn)?;
         Ok(Self {
             pool,
             url: url.clone(),

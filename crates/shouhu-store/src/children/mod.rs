@@ -346,6 +346,7 @@ pub fn create(
         };
         let row = load(conn, scope, id)?;
         revisions::record(conn, scope, id, 1, None, (file, at))?;
+        crate::duties::child_changed(conn, id, today_shanghai())?;
         audit_child(conn, scope, "child.create", &row, "")?;
         record(conn, key, &row, Visibility::for_role(scope.role))
     })
@@ -430,6 +431,7 @@ pub fn update(
             Some((&before, was)),
             (&after, at),
         )?;
+        crate::duties::child_changed(conn, id, today_shanghai())?;
         let row = load(conn, scope, id)?;
         audit_child(conn, scope, "child.update", &row, "")?;
         record(conn, key, &row, Visibility::for_role(scope.role))
