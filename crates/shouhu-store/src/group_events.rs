@@ -579,8 +579,9 @@ pub fn update(
     })
 }
 
-/// Marks the event deleted (it stays for the audit trail) if nobody changed it since `version`.
-pub fn delete(conn: &mut Conn, scope: &Scope, id: i64, version: i32) -> StoreResult<()> {
+/// Marks the event deleted (it stays for the audit trail) if nobody changed it since `version`;
+/// answers the school it belonged to.
+pub fn delete(conn: &mut Conn, scope: &Scope, id: i64, version: i32) -> StoreResult<i64> {
     conn.transaction(|conn| {
         let row = load_for_write(conn, scope, id, version)?;
         diesel::update(
@@ -607,7 +608,8 @@ pub fn delete(conn: &mut Conn, scope: &Scope, id: i64, version: i32) -> StoreRes
             id,
             &row.school_region,
             &detail(&row.kind, &row.event_date),
-        )
+        )?;
+        Ok(row.school_id)
     })
 }
 

@@ -53,22 +53,26 @@ pub struct Catalog {
 }
 
 /// One file per area, so that pages, the API and the admin screens keep their texts apart.
-const ZH_FILES: [&str; 7] = [
+const ZH_FILES: &[&str] = &[
     include_str!("../locales/core.zh-CN.toml"),
     include_str!("../locales/places.zh-CN.toml"),
     include_str!("../locales/admin.zh-CN.toml"),
     include_str!("../locales/api.zh-CN.toml"),
     include_str!("../locales/children.zh-CN.toml"),
     include_str!("../locales/rosters.zh-CN.toml"),
+    include_str!("../locales/events.zh-CN.toml"),
+    include_str!("../locales/plans.zh-CN.toml"),
     include_str!("../../shouhu-domain/messages.zh-CN.toml"),
 ];
-const EN_FILES: [&str; 7] = [
+const EN_FILES: &[&str] = &[
     include_str!("../locales/core.en.toml"),
     include_str!("../locales/places.en.toml"),
     include_str!("../locales/admin.en.toml"),
     include_str!("../locales/api.en.toml"),
     include_str!("../locales/children.en.toml"),
     include_str!("../locales/rosters.en.toml"),
+    include_str!("../locales/events.en.toml"),
+    include_str!("../locales/plans.en.toml"),
     include_str!("../../shouhu-domain/messages.en.toml"),
 ];
 

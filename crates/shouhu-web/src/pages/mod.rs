@@ -3,10 +3,12 @@
 
 pub mod admin;
 pub mod children;
+pub mod events;
 pub mod frame;
 pub mod home;
 pub mod login;
 pub mod places;
+pub mod plans;
 pub mod rosters;
 
 /// The `?done=…` query a page reads after a redirect (see [`notice_key`]).
