@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use shouhu_store::crypto::DeploymentKey;
 use shouhu_store::{DatabaseUrl, Store};
 
-use crate::{bench, demo, jobs, operator, roster, roster_io};
+use crate::{bench, calendar_cli, demo, jobs, operator, roster, roster_io};
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +44,9 @@ enum Command {
     /// Export data from the database.
     #[command(subcommand)]
     Export(roster_io::ExportCommand),
+    /// School calendars (校历): import a sheet, show the calendar in force, write a template.
+    #[command(subcommand)]
+    Calendar(calendar_cli::CalendarCommand),
     /// Run a background job now (the server runs them by itself).
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -198,6 +201,7 @@ impl Cli {
                 Ok(())
             }
             Command::Roster(command) => roster::run(command),
+            Command::Calendar(command) => calendar_cli::run(command),
             Command::Import(roster_io::ImportCommand::Roster(args)) => roster_io::import(args),
             Command::Export(roster_io::ExportCommand::Roster(args)) => roster_io::export(args),
             Command::Bench(command) => bench::run(command),

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod bench_roster;
+pub mod calendar_cli;
 pub mod cli;
 pub mod demo;
 pub mod jobs;
