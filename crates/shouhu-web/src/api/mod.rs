@@ -5,6 +5,7 @@
 //! cannot parse is answered in the JSON error shape (the `render_errors` middleware writes it).
 
 mod auth;
+mod calendars;
 mod children;
 mod classes;
 mod me;
@@ -52,6 +53,13 @@ pub fn routes() -> Router<AppState> {
                 .delete(schools::delete),
         )
         .route("/schools/{id}/classes", get(classes::list))
+        .route("/schools/{id}/calendar", get(calendars::school))
+        .route(
+            "/calendars",
+            get(calendars::show)
+                .put(calendars::put)
+                .delete(calendars::delete),
+        )
         .route("/classes", post(classes::create))
         .route(
             "/classes/{id}",

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{auth, children, classes, me, regions, rosters, schools};
+use super::{auth, calendars, children, classes, me, regions, rosters, schools};
 use crate::error::{AppError, AppResult};
 
 /// The security scheme every operation but sign-in and this document requires.
@@ -84,6 +84,10 @@ impl Modify for BearerScheme {
         classes::create,
         classes::update,
         classes::delete,
+        calendars::show,
+        calendars::put,
+        calendars::delete,
+        calendars::school,
         children::list,
         children::create,
         children::show,
@@ -122,6 +126,7 @@ struct V1;
         (name = "regions", description = "The region tree (统计用区划代码)"),
         (name = "schools", description = "Schools"),
         (name = "classes", description = "Classes of a school"),
+        (name = "calendars", description = "School calendars (校历): a region's (normally the county's) or a school's own, per school year; the calendar in force for a school and where it comes from"),
         (name = "children", description = "Child files (一人一档): masked reads, audited reveals, merge-patch edits, revisions and contact cards"),
         (name = "rosters", description = "Roster (花名册) sheets: import with a cell-by-cell report, all or nothing per file; audited exports; blank templates"),
     )

@@ -67,6 +67,12 @@ impl Frame {
                 key: "nav.schools",
             });
         }
+        if crate::pages::calendars::in_menu(role) {
+            nav.push(NavItem {
+                href: "/calendars",
+                key: "nav.calendars",
+            });
+        }
         if role.manages_classes() {
             nav.push(NavItem {
                 href: "/transfers",
