@@ -8,8 +8,10 @@ mod auth;
 mod calendars;
 mod children;
 mod classes;
+mod events;
 mod me;
 pub mod openapi;
+mod plans;
 mod regions;
 mod rosters;
 mod schools;
@@ -80,6 +82,20 @@ pub fn routes() -> Router<AppState> {
             "/rosters/imports",
             post(rosters::import).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
         )
+        .route(
+            "/schools/{id}/events",
+            get(events::list).post(events::create),
+        )
+        .route(
+            "/events/{id}",
+            get(events::show)
+                .patch(events::update)
+                .delete(events::delete),
+        )
+        .route("/children/{id}/plans", get(plans::list).post(plans::create))
+        .route("/plans/{id}", get(plans::show).patch(plans::update))
+        .route("/plans/{id}/sign", post(plans::sign))
+        .route("/plans/{id}/reopen", post(plans::reopen))
         .route("/rosters/export", get(rosters::export))
         .route("/rosters/template", get(rosters::template))
         .fallback(|| async { AppError::not_found() })

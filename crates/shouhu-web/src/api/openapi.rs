@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{auth, calendars, children, classes, me, regions, rosters, schools};
+use super::{auth, calendars, children, classes, events, me, plans, regions, rosters, schools};
 use crate::error::{AppError, AppResult};
 
 /// The security scheme every operation but sign-in and this document requires.
@@ -96,6 +96,17 @@ impl Modify for BearerScheme {
         children::revisions,
         children::card,
         children::class_cards,
+        events::list,
+        events::create,
+        events::show,
+        events::update,
+        events::delete,
+        plans::list,
+        plans::create,
+        plans::show,
+        plans::update,
+        plans::sign,
+        plans::reopen,
         rosters::import,
         rosters::export,
         rosters::template,
@@ -128,6 +139,8 @@ struct V1;
         (name = "classes", description = "Classes of a school"),
         (name = "calendars", description = "School calendars (校历): a region's (normally the county's) or a school's own, per school year; the calendar in force for a school and where it comes from"),
         (name = "children", description = "Child files (一人一档): masked reads, audited reveals, merge-patch edits, revisions and contact cards"),
+        (name = "events", description = "Group events (监护人会议, 座谈会, 家长学校, 主题班会): minutes and attendees, audited readings, idempotent creation, versioned edits and deletion"),
+        (name = "plans", description = "Help plans (帮扶计划) of key children, one per term: goals, measures, stage results, summary, the principal's sign-off and reopening"),
         (name = "rosters", description = "Roster (花名册) sheets: import with a cell-by-cell report, all or nothing per file; audited exports; blank templates"),
     )
 )]
