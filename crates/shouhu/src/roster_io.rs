@@ -139,6 +139,10 @@ pub fn import(args: ImportArgs) -> anyhow::Result<()> {
     let s = &report.summary;
     if s.written {
         println!("{}", report.summary_line());
+        // Kept out of the import itself, so its timing is the import's: see BENCHMARKS.md.
+        eprintln!(
+            "duties for these files follow at the nightly run, or now with `shouhu jobs run duties`"
+        );
     } else {
         println!(
             "imported 0, updated 0, unchanged 0, rejected {} (nothing written)",

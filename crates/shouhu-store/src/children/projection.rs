@@ -162,6 +162,20 @@ fn corrected_initials(pinyin: &str, generated: &str) -> String {
     out
 }
 
+/// The derived columns duties depend on, to tell which children a refresh changed.
+fn derived(conn: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, bool, i32, bool, String)>> {
+    Ok(children::table
+        .filter(children::id.eq_any(ids))
+        .select((
+            children::id,
+            children::lb_mca,
+            children::lb_xueji,
+            children::lb_census,
+            children::tags,
+        ))
+        .load(conn)?)
+}
+
 /// Re-derives calibers and active tags as of `today` for every file derived on an earlier day;
 /// returns how many rows changed. Safe to run twice, and on several servers at once.
 pub fn refresh_calibers(
@@ -183,6 +197,8 @@ pub fn refresh_calibers(
             return Ok(changed);
         }
         conn.transaction(|conn| {
+            let ids: Vec<i64> = batch.iter().map(|(row, _)| row.id).collect();
+            let before = derived(conn, &ids)?;
             for (row, grade) in &batch {
                 let file = unseal(key, &row.file_sealed)?;
                 let compulsory = grade
@@ -197,6 +213,14 @@ pub fn refresh_calibers(
                     .execute(conn)?;
                 changed += 1;
             }
+            // Children whose calibers or tags moved with the date owe other duties from today.
+            let after = derived(conn, &ids)?;
+            let moved: Vec<i64> = after
+                .iter()
+                .filter(|a| !before.contains(a))
+                .map(|a| a.0)
+                .collect();
+            crate::duties::children_changed(conn, &moved, today)?;
             Ok::<_, StoreError>(())
         })?;
     }

@@ -279,6 +279,22 @@ pub struct DailyRun {
     pub days: Vec<NaiveDate>,
     pub missed: usize,
     pub generated: usize,
+    /// Files written since the last run whose duties were brought up to date.
+    pub changed_children: usize,
+}
+
+/// Brings the duties of every file written since `since_ms` up to date as of `today` (see
+/// [`children_changed`]); for writers without a per-file hook, such as a roster import.
+pub fn sync_changed(conn: &mut Conn, since_ms: i64, today: NaiveDate) -> StoreResult<usize> {
+    let ids: Vec<i64> = children::table
+        .filter(children::updated_at.ge(since_ms))
+        .select(children::id)
+        .order(children::id)
+        .load(conn)?;
+    for chunk in ids.chunks(5000) {
+        children_changed(conn, chunk, today)?;
+    }
+    Ok(ids.len())
 }
 
 const JOB: &str = "duties";
@@ -290,12 +306,14 @@ const MAX_CATCH_UP_DAYS: u64 = 62;
 /// date changes nothing.
 pub fn run_daily(conn: &mut Conn, date: NaiveDate) -> StoreResult<DailyRun> {
     crate::transaction(conn, |conn| {
-        let last: Option<String> = job_runs::table
+        let previous: Option<(String, i64)> = job_runs::table
             .find(JOB)
-            .select(job_runs::last_date)
+            .select((job_runs::last_date, job_runs::finished_at))
             .first(conn)
             .optional()?;
-        let last = last.and_then(|s| s.parse::<NaiveDate>().ok());
+        let last = previous
+            .as_ref()
+            .and_then(|(s, _)| s.parse::<NaiveDate>().ok());
         let days: Vec<NaiveDate> = match last {
             Some(last) if last < date => {
                 let from = (last + Days::new(1)).max(date - Days::new(MAX_CATCH_UP_DAYS));
@@ -330,6 +348,10 @@ pub fn run_daily(conn: &mut Conn, date: NaiveDate) -> StoreResult<DailyRun> {
                 report.generated +=
                     generate::school(conn, run, &subjects, Span::Upcoming(day), day)?;
             }
+        }
+        // Files written since the last run without their own hook (a roster import).
+        if let Some((_, since)) = previous {
+            report.changed_children = sync_changed(conn, since, date)?;
         }
         let done = date.max(last.unwrap_or(date)).to_string();
         let now = clock::now_ms();

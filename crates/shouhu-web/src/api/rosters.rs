@@ -21,7 +21,7 @@ use super::{ApiQuery, ErrorBody};
 use crate::auth::ApiUser;
 use crate::error::{AppError, AppResult};
 use crate::pages::rosters::{
-    export_response, import_error, may_export, may_import, template_download,
+    export_response, follow_duties, import_error, may_export, may_import, template_download,
 };
 use crate::rosters::{ExportFormat, ExportSpec, ImportReport, ImportSpec, Source, import_roster};
 use crate::state::AppState;
@@ -247,6 +247,7 @@ pub async fn import(
         return Err(AppError::bad_request("roster.no_file"));
     }
     let key = state.store.key();
+    let started = shouhu_store::now_ms();
     let report = state
         .store
         .run(move |conn| {
@@ -258,7 +259,11 @@ pub async fn import(
                 skip_rejected: query.skip_rejected.unwrap_or(false),
                 today: today_shanghai(),
             };
-            Ok(import_roster(conn, &scope, &key, &spec, &mut |_, _| {}))
+            let report = import_roster(conn, &scope, &key, &spec, &mut |_, _| {});
+            if let Ok(report) = &report {
+                follow_duties(conn, report, started, spec.today);
+            }
+            Ok(report)
         })
         .await?
         .map_err(import_error)?;

@@ -255,6 +255,7 @@ fn run(state: AppState, job: Arc<ImportJob>, scope: Scope, write: bool, skip_rej
         let _slot = state.imports.slot().await;
         let key = state.store.key();
         let running = job.clone();
+        let started = shouhu_store::now_ms();
         let outcome = state
             .store
             .run(move |conn| {
@@ -266,13 +267,13 @@ fn run(state: AppState, job: Arc<ImportJob>, scope: Scope, write: bool, skip_rej
                     skip_rejected,
                     today: today_shanghai(),
                 };
-                Ok(import_roster(
-                    conn,
-                    &scope,
-                    &key,
-                    &spec,
-                    &mut |done, total| running.set_progress(done, total),
-                ))
+                let report = import_roster(conn, &scope, &key, &spec, &mut |done, total| {
+                    running.set_progress(done, total)
+                });
+                if let Ok(report) = &report {
+                    super::follow_duties(conn, report, started, spec.today);
+                }
+                Ok(report)
             })
             .await;
         // What the page shows is a catalog key or the reader's own Chinese sentence.

@@ -57,6 +57,26 @@ pub fn routes() -> Router<AppState> {
 
 /// Roles that may import: those the store lets change child files (its `may_edit`, which it
 /// checks again); the pages only use this to offer the upload or not.
+/// After a written import, brings the duties of every file it wrote up to date (new children
+/// owe this month's talk at once). A failure is logged, not shown: the import stands, and the
+/// nightly duty run picks up the same files.
+pub(crate) fn follow_duties(
+    conn: &mut shouhu_store::Conn,
+    report: &crate::rosters::ImportReport,
+    started_ms: i64,
+    today: NaiveDate,
+) {
+    if !report.summary.written {
+        return;
+    }
+    let synced = shouhu_store::transaction(conn, |c| {
+        shouhu_store::duties::sync_changed(c, started_ms, today)
+    });
+    if let Err(e) = synced {
+        tracing::error!(error = %e, "duties after a roster import; the nightly run will catch up");
+    }
+}
+
 pub(crate) fn may_import(role: Role) -> bool {
     role.edits_class() || role == Role::ChildDirector
 }
