@@ -416,9 +416,12 @@ fn assemble(
             error: SheetError::NoTerm,
         });
     }
+    // A term line already refused would make every make-up day in it look out of term: then
+    // only the weekday is judged, and the rest once the terms are fixed.
+    let terms_sure = problems.is_empty();
     let in_term = |d: NaiveDate| terms.iter().any(|(_, t)| t.start <= d && d <= t.end);
     for (line, day) in &workdays {
-        if !is_weekend(day.date) || !in_term(day.date) {
+        if !is_weekend(day.date) || (terms_sure && !in_term(day.date)) {
             let mut p = at(line, Col::Start, CalendarError::WorkdayNotWeekend.into());
             p.value = day.date.to_string();
             problems.push(p);
