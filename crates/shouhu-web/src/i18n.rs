@@ -88,8 +88,8 @@ impl Catalog {
             Ok(map)
         };
         Ok(Self {
-            zh: merge(&ZH_FILES)?,
-            en: merge(&EN_FILES)?,
+            zh: merge(ZH_FILES)?,
+            en: merge(EN_FILES)?,
         })
     }
 
