@@ -162,8 +162,11 @@ fn corrected_initials(pinyin: &str, generated: &str) -> String {
     out
 }
 
+/// id, lb_mca, lb_xueji, lb_census, tags.
+type Derived = (i64, bool, i32, bool, String);
+
 /// The derived columns duties depend on, to tell which children a refresh changed.
-fn derived(conn: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, bool, i32, bool, String)>> {
+fn derived(conn: &mut Conn, ids: &[i64]) -> StoreResult<Vec<Derived>> {
     Ok(children::table
         .filter(children::id.eq_any(ids))
         .select((

@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use shouhu_domain::{Calendar, Calendars, RegionCode};
+use shouhu_domain::{Calendar, Calendars, RegionCode, SchoolYear};
 
 use crate::schema::calendars;
 use crate::{Conn, StoreError, StoreResult};
 
 #[derive(Default)]
 pub(crate) struct CalendarBook {
+    years: Vec<SchoolYear>,
     by_school: HashMap<i64, Vec<Calendar>>,
     by_region: HashMap<String, Vec<Calendar>>,
 }
@@ -27,7 +28,10 @@ impl CalendarBook {
                 calendars::body,
             ))
             .load(conn)?;
-        let mut book = CalendarBook::default();
+        let mut book = CalendarBook {
+            years: (first..=last).map(SchoolYear::new).collect(),
+            ..CalendarBook::default()
+        };
         for (region, school, body) in rows {
             let calendar: Calendar = serde_json::from_str(&body)
                 .map_err(|e| StoreError::Internal(format!("stored calendar: {e}")))?;
@@ -42,7 +46,8 @@ impl CalendarBook {
 
     /// The calendars in force at a school, year by year.
     pub(crate) fn for_school(&self, school_id: i64, region: &str) -> Calendars {
-        let mut set = Calendars::default();
+        // Years without a stored calendar get the fallback once here, not on every day asked.
+        let mut set = Calendars::new(self.years.iter().map(|y| Calendar::fallback(*y)));
         let mut chain: Vec<String> = Vec::new();
         let mut code = RegionCode::parse(region).ok();
         while let Some(c) = code {

@@ -73,7 +73,7 @@ pub fn compliance(
     };
     let filter = duties::due_date
         .between(from_s, to_s)
-        .and(duties::school_region.between(region.0, region.1))
+        .and(duties::school_region.between(region.0.clone(), region.1.clone()))
         .and(duties::school_id.between(schools.0, schools.1));
     let counted: Vec<(String, String, i64)> = duties::table
         .filter(filter.clone())
@@ -120,18 +120,7 @@ pub fn compliance(
             }
             None => {
                 parts_are_schools = true;
-                let counted: Vec<(i64, String, i64)> = q
-                    .group_by((duties::school_id, duties::status))
-                    .select((duties::school_id, duties::status, diesel::dsl::count_star()))
-                    .load(conn)?;
-                for (school, status, n) in counted {
-                    if let Some(status) = DutyStatus::parse(&status) {
-                        parts
-                            .entry(school.to_string())
-                            .or_default()
-                            .add(status, n as u64);
-                    }
-                }
+                parts = school_counts(conn, &region, schools, &from, &to)?;
             }
         }
     }
@@ -145,4 +134,46 @@ pub fn compliance(
         parts: rows(parts),
         parts_are_schools,
     })
+}
+
+/// One row per school under `region` (a county's or township's schools side by side).
+pub fn by_school(
+    conn: &mut Conn,
+    scope: &Scope,
+    region: &RegionCode,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<ComplianceRow>> {
+    if !scope.covers_region(region) {
+        return Err(StoreError::NotFound);
+    }
+    let schools = scope.school.map_or((i64::MIN, i64::MAX), |s| (s, s));
+    let counts = school_counts(conn, &region.subtree_bounds(), schools, &from, &to)?;
+    Ok(rows(counts))
+}
+
+fn school_counts(
+    conn: &mut Conn,
+    region: &(String, String),
+    schools: (i64, i64),
+    from: &NaiveDate,
+    to: &NaiveDate,
+) -> StoreResult<BTreeMap<String, Compliance>> {
+    let counted: Vec<(i64, String, i64)> = duties::table
+        .filter(duties::due_date.between(from.to_string(), to.to_string()))
+        .filter(duties::school_region.between(&region.0, &region.1))
+        .filter(duties::school_id.between(schools.0, schools.1))
+        .group_by((duties::school_id, duties::status))
+        .select((duties::school_id, duties::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut parts: BTreeMap<String, Compliance> = BTreeMap::new();
+    for (school, status, n) in counted {
+        if let Some(status) = DutyStatus::parse(&status) {
+            parts
+                .entry(school.to_string())
+                .or_default()
+                .add(status, n as u64);
+        }
+    }
+    Ok(parts)
 }

@@ -20,6 +20,9 @@ const EVENT_KINDS: [&str; 4] = [
     "class_meeting",
 ];
 
+/// Evidence by subject id.
+pub(crate) type ById = HashMap<i64, Vec<Item>>;
+
 /// One piece of evidence: a dated act, or a pairing in force over a span.
 #[derive(Clone, Debug)]
 pub(crate) enum Item {
@@ -160,7 +163,7 @@ pub(crate) fn for_groups(
     schools: &[i64],
     classes: &[i64],
     from: NaiveDate,
-) -> StoreResult<(HashMap<i64, Vec<Item>>, HashMap<i64, Vec<Item>>)> {
+) -> StoreResult<(ById, ById)> {
     let from_s = from.to_string();
     let mut by_school: HashMap<i64, Vec<Item>> = HashMap::new();
     let mut by_class: HashMap<i64, Vec<Item>> = HashMap::new();

@@ -18,7 +18,7 @@ use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
 use shouhu_domain::{DutyRule, DutyStatus, RegionCode, SubjectKind, today_shanghai};
 
-pub use compliance::{ComplianceReport, ComplianceRow, Node, compliance};
+pub use compliance::{ComplianceReport, ComplianceRow, Node, by_school, compliance};
 pub use generate::Span;
 pub use rules::{RuleInForce, ensure_defaults};
 pub use tasks::{Task, TaskList, TeacherLoad, school_overdue, tasks_for};
@@ -258,7 +258,12 @@ pub fn save_rule(
     crate::transaction(conn, |conn| {
         let saved = rules::save(conn, scope, county, rule, enabled, expected_version)?;
         let schools = affected_schools(conn, Some(county.as_str()), None)?;
-        regenerate(conn, &schools, Some(&[rule.code.clone()]), today)?;
+        regenerate(
+            conn,
+            &schools,
+            Some(std::slice::from_ref(&rule.code)),
+            today,
+        )?;
         Ok(saved)
     })
 }
