@@ -63,6 +63,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/calendars.zh-CN.toml"),
     include_str!("../locales/events.zh-CN.toml"),
     include_str!("../locales/plans.zh-CN.toml"),
+    include_str!("../locales/tasks.zh-CN.toml"),
     include_str!("../../shouhu-domain/messages.zh-CN.toml"),
 ];
 const EN_FILES: &[&str] = &[
@@ -75,6 +76,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/calendars.en.toml"),
     include_str!("../locales/events.en.toml"),
     include_str!("../locales/plans.en.toml"),
+    include_str!("../locales/tasks.en.toml"),
     include_str!("../../shouhu-domain/messages.en.toml"),
 ];
 

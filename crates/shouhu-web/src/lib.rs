@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::events::routes())
         .merge(pages::plans::routes())
         .merge(pages::rosters::routes())
+        .merge(pages::tasks::routes())
         .merge(pages::calendars::routes())
         .merge(pages::admin::routes())
         .layer(middleware::from_fn(auth::cross_site_guard));

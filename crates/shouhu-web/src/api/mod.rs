@@ -8,6 +8,7 @@ mod auth;
 mod calendars;
 mod children;
 mod classes;
+mod duties;
 mod events;
 mod me;
 pub mod openapi;
@@ -96,6 +97,10 @@ pub fn routes() -> Router<AppState> {
         .route("/plans/{id}", get(plans::show).patch(plans::update))
         .route("/plans/{id}/sign", post(plans::sign))
         .route("/plans/{id}/reopen", post(plans::reopen))
+        .route("/tasks", get(duties::tasks))
+        .route("/compliance", get(duties::compliance))
+        .route("/duty-rules", get(duties::list_rules))
+        .route("/duty-rules/{code}", axum::routing::put(duties::put_rule))
         .route("/rosters/export", get(rosters::export))
         .route("/rosters/template", get(rosters::template))
         .fallback(|| async { AppError::not_found() })

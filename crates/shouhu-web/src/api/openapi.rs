@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{auth, calendars, children, classes, events, me, plans, regions, rosters, schools};
+use super::{auth, calendars, children, classes, duties, events, me, plans, regions, rosters, schools};
 use crate::error::{AppError, AppResult};
 
 /// The security scheme every operation but sign-in and this document requires.
@@ -110,6 +110,10 @@ impl Modify for BearerScheme {
         rosters::import,
         rosters::export,
         rosters::template,
+        duties::tasks,
+        duties::compliance,
+        duties::list_rules,
+        duties::put_rule,
     ),
     components(schemas(
         ErrorBody,
@@ -141,6 +145,7 @@ struct V1;
         (name = "children", description = "Child files (一人一档): masked reads, audited reveals, merge-patch edits, revisions and contact cards"),
         (name = "events", description = "Group events (监护人会议, 座谈会, 家长学校, 主题班会): minutes and attendees, audited readings, idempotent creation, versioned edits and deletion"),
         (name = "plans", description = "Help plans (帮扶计划) of key children, one per term: goals, measures, stage results, summary, the principal's sign-off and reopening"),
+        (name = "duties", description = "Duties (职责): the caller's tasks by bucket, compliance of a region or school for a period (done on time ÷ due), the duty rules in force and a county's change to one"),
         (name = "rosters", description = "Roster (花名册) sheets: import with a cell-by-cell report, all or nothing per file; audited exports; blank templates"),
     )
 )]

@@ -46,6 +46,7 @@ impl Frame {
             href: "/children",
             key: "nav.children",
         });
+        crate::pages::tasks::add_nav(role, &mut nav);
         if crate::pages::rosters::may_export(role) {
             nav.push(NavItem {
                 href: "/rosters",

@@ -24,6 +24,8 @@ struct HomePage {
     school_name: Option<String>,
     class_count: usize,
     role_intro_key: String,
+    /// "My tasks", or compliance for county and township staff.
+    duty_link: Option<(&'static str, &'static str, &'static str)>,
 }
 
 pub async fn show(
@@ -69,5 +71,6 @@ pub async fn show(
         school_name,
         class_count,
         role_intro_key: format!("home.intro.{}", role.code()),
+        duty_link: crate::pages::tasks::home_link(role),
     })
 }

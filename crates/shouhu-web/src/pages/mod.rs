@@ -11,6 +11,7 @@ pub mod login;
 pub mod places;
 pub mod plans;
 pub mod rosters;
+pub mod tasks;
 
 /// The `?done=…` query a page reads after a redirect (see [`notice_key`]).
 #[derive(serde::Deserialize, Default)]

@@ -71,6 +71,8 @@ struct RegionsPage {
     add_name: String,
     rename: String,
     errors: FieldErrors,
+    /// This month's duty compliance of the node, when the caller may see it.
+    compliance: Option<crate::pages::tasks::ComplianceBox>,
 }
 
 /// What the forms of the page hold when it is shown again after a refused post.
@@ -204,7 +206,12 @@ async fn show(
         code: n.code,
         name: n.name,
     });
+    let compliance = match &code {
+        Some(c) => crate::pages::tasks::region_box(state, user, c).await?,
+        None => None,
+    };
     let page = RegionsPage {
+        compliance,
         rename: typed
             .rename
             .or_else(|| node.as_ref().map(|n| n.name.clone()))

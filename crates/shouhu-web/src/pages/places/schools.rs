@@ -589,6 +589,7 @@ struct SchoolShowPage {
     can_edit: bool,
     can_delete: bool,
     can_add_class: bool,
+    compliance: Option<crate::pages::tasks::ComplianceBox>,
 }
 
 /// `GET /schools/{id}`: the school and the classes the user may open.
@@ -619,7 +620,9 @@ pub async fn show(
         .join(" / ");
     let region_name = chain.last().map(|r| r.name.clone()).unwrap_or_default();
     let role = user.scope.role;
+    let compliance = crate::pages::tasks::school_box(&state, &user, id).await?;
     let page = SchoolShowPage {
+        compliance,
         frame: Frame::for_user(&user).with_notice(notice_key(q.done.as_deref())),
         t,
         school: SchoolView::new(school, region_name),
