@@ -6,6 +6,8 @@
 
 mod grid;
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
@@ -136,7 +138,12 @@ pub struct SourceView {
     pub fallback: bool,
 }
 
-fn source_view(conn: &mut Conn, source: &Source) -> StoreResult<SourceView> {
+/// `names` keeps the region names already looked up: a county's schools share a few.
+fn source_view(
+    conn: &mut Conn,
+    source: &Source,
+    names: &mut HashMap<String, String>,
+) -> StoreResult<SourceView> {
     Ok(match source {
         Source::School => SourceView {
             key: "calendars.source.own",
@@ -144,9 +151,14 @@ fn source_view(conn: &mut Conn, source: &Source) -> StoreResult<SourceView> {
             fallback: false,
         },
         Source::Region(code) => {
-            let name = match RegionCode::parse(code) {
-                Ok(code) => region_name(conn, &code)?,
-                Err(_) => code.clone(),
+            let name = match (names.get(code), RegionCode::parse(code)) {
+                (Some(name), _) => name.clone(),
+                (None, Ok(parsed)) => {
+                    let name = region_name(conn, &parsed)?;
+                    names.insert(code.clone(), name.clone());
+                    name
+                }
+                (None, Err(_)) => code.clone(),
             };
             SourceView {
                 key: "calendars.source.region",
@@ -234,10 +246,11 @@ async fn list(
                 });
             }
             let mut schools = Vec::new();
+            let mut names = HashMap::new();
             for (school, source) in calendars::sources_in_reach(conn, &scope, year)? {
                 let owner = Owner::School(school.id);
                 schools.push(SchoolRow {
-                    source: source_view(conn, &source)?,
+                    source: source_view(conn, &source, &mut names)?,
                     query: query_of(&owner, year),
                     can_edit: role.edits_school_calendar(),
                     id: school.id,
@@ -393,7 +406,7 @@ async fn show(
                 Owner::Region(code) => calendars::effective_for_region(conn, code, year)?,
                 Owner::School(id) => calendars::effective_for_school(conn, *id, year)?,
             };
-            let source = source_view(conn, &effective.source)?;
+            let source = source_view(conn, &effective.source, &mut HashMap::new())?;
             Ok((name, stored.is_some(), effective, source))
         })
         .await?;
