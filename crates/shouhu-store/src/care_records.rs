@@ -12,7 +12,7 @@ use crate::connection::on_inner;
 use crate::crypto::DeploymentKey;
 use crate::duties::{self, Subject};
 use crate::pairings::{ChildHead, child_in_reach};
-use crate::schema::care_records;
+use crate::schema::{care_records, users};
 use crate::{Conn, Scope, StoreError, StoreResult, audit, clock};
 
 /// A record as its reader may see it.
@@ -171,6 +171,19 @@ pub fn child_for_entry(
     Ok(child)
 }
 
+/// The author as pages show them: the account's display name (the operator by their name).
+fn author_name(conn: &mut Conn, scope: &Scope) -> StoreResult<String> {
+    let Some(id) = scope.actor.id() else {
+        return Ok(scope.actor.name().to_owned());
+    };
+    Ok(users::table
+        .find(id)
+        .select(users::display_name)
+        .first::<String>(conn)
+        .optional()?
+        .unwrap_or_else(|| scope.actor.name().to_owned()))
+}
+
 fn earlier(conn: &mut Conn, submit_key: &str) -> StoreResult<Option<i64>> {
     Ok(care_records::table
         .filter(care_records::submit_key.eq(submit_key))
@@ -200,6 +213,7 @@ pub fn create(
         let kind = body.kind();
         let child = child_for_entry(conn, scope, child_id, kind)?;
         check_date(date)?;
+        let author = author_name(conn, scope)?;
         let now = clock::now_ms();
         let insert = diesel::insert_into(care_records::table)
             .values((
@@ -210,7 +224,7 @@ pub fn create(
                 care_records::record_date.eq(date.to_string()),
                 care_records::entered_on.eq(today_shanghai().to_string()),
                 care_records::author_id.eq(scope.actor.id()),
-                care_records::author_name.eq(scope.actor.name()),
+                care_records::author_name.eq(&author),
                 care_records::author_role.eq(scope.role.code()),
                 care_records::confidential.eq(kind.confidential()),
                 care_records::body_sealed.eq(seal(key, body)?),

@@ -757,3 +757,63 @@ pub fn coverage(
         caliber,
     })
 }
+
+/// Who may be offered as `kind`'s partner for a child, as (value, name): `user:ID` for
+/// accounts that [`create`] would accept, `pupil:ID` for classmates of a study buddy.
+pub fn partner_candidates(
+    conn: &mut Conn,
+    scope: &Scope,
+    child_id: i64,
+    kind: PairingKind,
+) -> StoreResult<Vec<(String, String)>> {
+    let child = child_in_scope(conn, scope, child_id)?;
+    if kind == PairingKind::Buddy {
+        let Some(class_id) = child.class_id else {
+            return Ok(Vec::new());
+        };
+        let mates: Vec<ChildRow> = children::table
+            .filter(children::class_id.eq(class_id))
+            .filter(children::id.ne(child.id))
+            .filter(children::schooling.eq_any(ON_ROLL))
+            .order((children::name_pinyin, children::id))
+            .select((
+                children::id,
+                children::name,
+                children::school_id,
+                children::class_id,
+                children::school_region,
+                children::residence_region,
+            ))
+            .load(conn)?;
+        return Ok(mates
+            .into_iter()
+            .filter(|m| in_scope(scope, m))
+            .map(|m| (format!("pupil:{}", m.id), m.name))
+            .collect());
+    }
+    let roles: Vec<&str> = match kind {
+        PairingKind::Teacher => vec!["principal", "head_teacher", "teacher"],
+        PairingKind::Volunteer => vec!["volunteer"],
+        PairingKind::ChildDirector => vec!["child_director"],
+        _ => Role::ALL.iter().map(|r| r.code()).collect(),
+    };
+    let ids: Vec<i64> = users::table
+        .filter(users::role.eq_any(roles))
+        .filter(users::disabled.eq(false))
+        .filter(
+            users::school_id
+                .eq(child.school_id)
+                .or(users::school_id.is_null()),
+        )
+        .order(users::display_name)
+        .select(users::id)
+        .limit(500)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Ok(name) = partner_name(conn, scope, &child, kind, &Partner::User(id)) {
+            out.push((format!("user:{id}"), name));
+        }
+    }
+    Ok(out)
+}

@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/lang/{code}", get(pages::login::switch_language))
         .merge(pages::places::routes())
         .merge(pages::children::routes())
+        .merge(pages::care::routes())
         .merge(pages::events::routes())
         .merge(pages::plans::routes())
         .merge(pages::rosters::routes())

@@ -6,6 +6,7 @@
 
 mod auth;
 mod calendars;
+mod care;
 mod children;
 mod classes;
 mod duties;
@@ -79,6 +80,23 @@ pub fn routes() -> Router<AppState> {
         .route("/children/{id}/reveal", post(children::reveal))
         .route("/children/{id}/revisions", get(children::revisions))
         .route("/children/{id}/card.pdf", get(children::card))
+        .route(
+            "/children/{id}/records",
+            get(care::list_records).post(care::create_record),
+        )
+        .route(
+            "/records/{id}",
+            get(care::show_record)
+                .patch(care::update_record)
+                .delete(care::delete_record),
+        )
+        .route(
+            "/children/{id}/pairings",
+            get(care::list_pairings).post(care::create_pairing),
+        )
+        .route("/pairings/{id}/end", post(care::end_pairing))
+        .route("/pairings/coverage", get(care::coverage))
+        .route("/classes/{id}/pairings", post(care::pair_class))
         .route(
             "/rosters/imports",
             post(rosters::import).layer(DefaultBodyLimit::max(MAX_UPLOAD)),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{auth, calendars, children, classes, duties, events, me, plans, regions, rosters, schools};
+use super::{auth, care, calendars, children, classes, duties, events, me, plans, regions, rosters, schools};
 use crate::error::{AppError, AppResult};
 
 /// The security scheme every operation but sign-in and this document requires.
@@ -110,6 +110,16 @@ impl Modify for BearerScheme {
         rosters::import,
         rosters::export,
         rosters::template,
+        care::list_records,
+        care::create_record,
+        care::show_record,
+        care::update_record,
+        care::delete_record,
+        care::list_pairings,
+        care::create_pairing,
+        care::end_pairing,
+        care::pair_class,
+        care::coverage,
         duties::tasks,
         duties::compliance,
         duties::list_rules,
@@ -120,7 +130,9 @@ impl Modify for BearerScheme {
         ErrorDetail,
         children::ChildFileSchema,
         children::Pdf,
-        rosters::RosterFile
+        rosters::RosterFile,
+        care::NewRecord,
+        care::RecordPatch
     ))
 )]
 struct V1;
@@ -146,6 +158,7 @@ struct V1;
         (name = "events", description = "Group events (监护人会议, 座谈会, 家长学校, 主题班会): minutes and attendees, audited readings, idempotent creation, versioned edits and deletion"),
         (name = "plans", description = "Help plans (帮扶计划) of key children, one per term: goals, measures, stage results, summary, the principal's sign-off and reopening"),
         (name = "duties", description = "Duties (职责): the caller's tasks by bucket, compliance of a region or school for a period (done on time ÷ due), the duty rules in force and a county's change to one"),
+        (name = "care", description = "Care records (关爱记录) and pairings (结对帮扶): idempotent entry, versions, soft delete, confidential counselling notes, bulk pairing of a class, coverage"),
         (name = "rosters", description = "Roster (花名册) sheets: import with a cell-by-cell report, all or nothing per file; audited exports; blank templates"),
     )
 )]

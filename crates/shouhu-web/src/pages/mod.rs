@@ -2,6 +2,7 @@
 //! login page), and every form post passes through [`crate::auth::CsrfForm`].
 
 pub mod admin;
+pub mod care;
 pub mod calendars;
 pub mod children;
 pub mod events;

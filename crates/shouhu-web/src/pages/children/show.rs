@@ -40,6 +40,7 @@ struct ShowPage {
     reveal_error: Option<String>,
     transfers: Vec<TransferView>,
     transfer_error: Option<String>,
+    care: crate::pages::care::ChildCare,
 }
 
 #[derive(Debug)]
@@ -108,6 +109,7 @@ async fn page(
             Ok((residence_options(conn, &school.region_code)?, transfers))
         })
         .await?;
+    let care = crate::pages::care::child_section(state, &t, user, child_id).await?;
     let s = &record.summary;
     let role = user.scope.role;
     let transfers = transfers
@@ -139,6 +141,7 @@ async fn page(
         reveal_error: extra.reveal_error,
         transfer_error: extra.transfer_error,
         transfers,
+        care,
         t,
     };
     Ok(render(page)?.into_response())

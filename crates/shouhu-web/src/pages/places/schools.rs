@@ -589,6 +589,7 @@ struct SchoolShowPage {
     can_edit: bool,
     can_delete: bool,
     can_add_class: bool,
+    coverage: Option<crate::pages::care::CoverageFigure>,
     compliance: Option<crate::pages::tasks::ComplianceBox>,
 }
 
@@ -621,7 +622,9 @@ pub async fn show(
     let region_name = chain.last().map(|r| r.name.clone()).unwrap_or_default();
     let role = user.scope.role;
     let compliance = crate::pages::tasks::school_box(&state, &user, id).await?;
+    let coverage = crate::pages::care::school_coverage(&state, &user, id).await?;
     let page = SchoolShowPage {
+        coverage,
         compliance,
         frame: Frame::for_user(&user).with_notice(notice_key(q.done.as_deref())),
         t,
