@@ -183,6 +183,15 @@ async fn a_form_sent_twice_saves_one_event_with_its_minutes_and_sheet(app: TestA
         "{list}"
     );
 
+    // Before a meeting: a blank sheet of a class's children, or of the whole school.
+    let blank = format!("{path}/sheet?class_id={}", p.own_class);
+    let (status, sheet) = b.get_text(&blank).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(sheet.contains("单小明") && !sheet.contains("龙小红") && sheet.contains("签名"));
+    let (status, sheet) = b.get_text(&format!("{path}/sheet?class_id=")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(sheet.contains("单小明") && sheet.contains("龙小红"));
+
     let event_path = to.split('?').next().unwrap().to_owned();
     let (status, page) = b.get_text(&event_path).await;
     assert_eq!(status, StatusCode::OK);

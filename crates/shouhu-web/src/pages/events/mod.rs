@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/schools/{id}/events", get(show::list).post(form::create))
         .route("/schools/{id}/events/new", get(form::new_form))
+        .route("/schools/{id}/events/sheet", get(show::blank_sheet))
         .route("/events/{id}", get(show::show).post(form::update))
         .route("/events/{id}/edit", get(form::edit_form))
         .route("/events/{id}/sheet", get(show::sheet))

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhu_store::group_events::{self, EventFilter, EventRecord, EventSummary};
-use shouhu_store::schools;
+use shouhu_store::{classes, schools};
 
 use super::{kind_label, parse_id};
 use crate::auth::{CsrfForm, PageUser};
@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pages::frame::{Frame, render};
 use crate::pages::notice_key;
-use crate::pages::places::ConfirmPage;
+use crate::pages::places::{Choice, ConfirmPage};
 use crate::state::AppState;
 
 /// Blank lines at the end of a sign-in sheet, for those who come unlisted.
@@ -53,6 +53,8 @@ struct ListPage {
     school_name: String,
     rows: Vec<Row>,
     can_create: bool,
+    /// Classes whose blank sign-in sheet may be printed before a meeting.
+    classes: Vec<Choice>,
 }
 
 #[derive(Deserialize, Default)]
@@ -71,12 +73,13 @@ pub async fn list(
 ) -> AppResult<Response> {
     let school_id = parse_id(&raw)?;
     let scope = user.scope.clone();
-    let (school, events) = state
+    let (school, events, class_list) = state
         .store
         .run(move |conn| {
             let school = schools::get(conn, &scope, school_id)?;
             let events = group_events::list(conn, &scope, school_id, &EventFilter::default())?;
-            Ok((school, events))
+            let class_list = classes::list(conn, &scope, school_id)?;
+            Ok((school, events, class_list))
         })
         .await?;
     let page = ListPage {
@@ -85,6 +88,14 @@ pub async fn list(
         school_name: school.name,
         rows: events.into_iter().map(|e| row(&t, e)).collect(),
         can_create: group_events::may_write(user.scope.role),
+        classes: class_list
+            .into_iter()
+            .map(|c| Choice {
+                value: c.class.id.to_string(),
+                label: c.class.name,
+                selected: false,
+            })
+            .collect(),
         t,
     };
     Ok(render(page)?.into_response())
@@ -193,6 +204,8 @@ struct SheetPage {
     frame: Frame,
     e: EventView,
     rows: Vec<SheetRow>,
+    /// Printed before the meeting: no event yet, only the children expected.
+    blank: bool,
 }
 
 /// `GET /events/{id}/sheet`: the 签到表 to print, one line per attending child and per guardian
@@ -230,6 +243,82 @@ pub async fn sheet(
         frame: Frame::for_user(&user),
         e,
         rows,
+        blank: false,
+        t,
+    };
+    Ok(render(page)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ClassQuery {
+    /// Empty for the whole school (the picker's first option).
+    class_id: String,
+}
+
+/// `GET /schools/{id}/events/sheet[?class_id=]`: a sign-in sheet to print before a meeting,
+/// one line per child on the roll of the school or class, the guardian to sign beside them.
+pub async fn blank_sheet(
+    State(state): State<AppState>,
+    t: Tr,
+    user: PageUser,
+    Path(raw): Path<String>,
+    Query(q): Query<ClassQuery>,
+) -> AppResult<Response> {
+    let school_id = parse_id(&raw)?;
+    let class_id: Option<i64> = q.class_id.parse().ok();
+    let scope = user.scope.clone();
+    let (school, class_name, children) = state
+        .store
+        .run(move |conn| {
+            let school = schools::get(conn, &scope, school_id)?;
+            let class_name = match class_id {
+                Some(id) => Some(classes::get(conn, &scope, id)?.class.name),
+                None => None,
+            };
+            let children = group_events::candidates(conn, &scope, school_id, class_id)?;
+            Ok((school, class_name, children))
+        })
+        .await?;
+    let mut rows: Vec<SheetRow> = children
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| SheetRow {
+            n: i + 1,
+            child: c.name,
+            class_name: c.class_name.unwrap_or_default(),
+            guardian: String::new(),
+            relation: String::new(),
+        })
+        .collect();
+    let lines = rows.len();
+    rows.extend((lines..lines + BLANK_ROWS).map(|i| SheetRow {
+        n: i + 1,
+        child: String::new(),
+        class_name: String::new(),
+        guardian: String::new(),
+        relation: String::new(),
+    }));
+    let e = EventView {
+        id: 0,
+        school_id,
+        school_name: school.name,
+        kind: String::new(),
+        date: String::new(),
+        title: String::new(),
+        place: class_name.unwrap_or_else(|| t.t("event.whole_school").to_owned()),
+        author: String::new(),
+        minutes: Vec::new(),
+        guardians: Vec::new(),
+        guardian_count: 0,
+        children: Vec::new(),
+        hidden_children: 0,
+    };
+    let page = SheetPage {
+        frame: Frame::for_user(&user),
+        e,
+        rows,
+        blank: true,
         t,
     };
     Ok(render(page)?.into_response())
