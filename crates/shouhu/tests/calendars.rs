@@ -165,6 +165,30 @@ fn notice_xlsx() -> Vec<u8> {
     book.save_to_buffer().unwrap()
 }
 
+/// How many statements `effective_for_school` runs, counted by diesel's instrumentation.
+fn queries_of_effective(app: &TestApp, school: i64) -> usize {
+    use diesel::Connection;
+    use diesel::connection::InstrumentationEvent;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    app.store
+        .with_conn(|c| {
+            c.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            let effective = calendars::effective_for_school(c, school, year());
+            // The pooled connection goes back without the counter.
+            c.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+            effective
+        })
+        .unwrap();
+    count.load(Ordering::SeqCst)
+}
+
 fn conflict(e: StoreError) -> (i32, i32) {
     match e {
         StoreError::Conflict { expected, current } => (expected, current),
@@ -211,6 +235,11 @@ async fn store_saves_with_versions_and_resolves_school_county_province_fallback(
 
     let e1 = effective(lishu);
     assert_eq!(e1.source, Source::Region(COUNTY.to_owned()));
+    assert_eq!(
+        queries_of_effective(&app, lishu),
+        2,
+        "the duty engine calls it a lot"
+    );
     assert_eq!(e1.calendar, county_notice);
     let days: Vec<u32> = e1.calendar.term_school_days().iter().map(|t| t.1).collect();
     assert_eq!(days, [99, 92]);
@@ -730,6 +759,12 @@ async fn pages_edit_upload_and_print_calendars(app: TestApp) {
     let bytes = r.bytes().await.unwrap();
     let back = shouhu_roster::calendar_sheet::read_calendar(&bytes, "t.xlsx", year()).unwrap();
     assert_eq!(back, notice());
+
+    // The system administrator sees every calendar set, whatever the region.
+    let admin = app.login("admin").await;
+    let (status, html) = admin.get_text(&format!("/calendars?year={YEAR}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("七星关区 <span class=\"muted\">520502000000</span>"));
 
     // Teachers have no calendar menu and no form.
     let teacher = app.login("teacher1").await;
