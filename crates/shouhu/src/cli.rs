@@ -156,6 +156,18 @@ enum JobName {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Close overdue duties and open the periods that begin (the 02:00 nightly run); catches up
+    /// on any days since the last run.
+    Duties {
+        /// The date to run for (YYYY-MM-DD); today in Asia/Shanghai when absent.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// Re-derive every duty from this date on from the records instead (a rebuild).
+        #[arg(long)]
+        rebuild_from: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -199,6 +211,18 @@ impl Cli {
                 let changed = jobs::refresh_calibers(&store, date)?;
                 println!("calibers as of {date}: {changed} files re-derived");
                 Ok(())
+            }
+            Command::Jobs(JobsCommand::Run(JobName::Duties {
+                date,
+                rebuild_from,
+                db,
+            })) => {
+                let store = db.open()?;
+                let date = date.unwrap_or_else(shouhu_domain::today_shanghai);
+                match rebuild_from {
+                    Some(from) => jobs::rebuild_duties(&store, from, date),
+                    None => jobs::run_duties(&store, date),
+                }
             }
             Command::Roster(command) => roster::run(command),
             Command::Calendar(command) => calendar_cli::run(command),

@@ -238,3 +238,36 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Over any month of two school years (a leap February among them), with or without the
+    /// holiday pause: a talk on the due date closes the month, one the day after does not, and a
+    /// record entered after the due date makes it late.
+    #[test]
+    fn the_status_of_a_months_duty_follows_its_window(
+        months in 0u32..24,
+        paused in any::<bool>(),
+        lag in 0u64..10,
+    ) {
+        let c = cals();
+        let mut talk = rule("talk");
+        talk.pauses_on_holiday = paused;
+        let day = d("2026-09-15").checked_add_months(chrono::Months::new(months)).unwrap();
+        let Some(i) = talk.instance_at(day, &c) else {
+            prop_assert!(paused);
+            return Ok(());
+        };
+        let on_due = crate::Evidence { date: i.due(), entered_on: i.due() + chrono::Days::new(lag) };
+        let after = crate::Evidence { date: i.due() + chrono::Days::new(1), entered_on: i.due() + chrono::Days::new(1) };
+        let today = i.due() + chrono::Days::new(20);
+        let s = crate::standing(i.window_start, i.due(), 1, &[on_due], false, today);
+        let expected = if lag == 0 { crate::DutyStatus::Done } else { crate::DutyStatus::Late };
+        prop_assert_eq!(s.status, expected);
+        let s = crate::standing(i.window_start, i.due(), 1, &[after], false, today);
+        prop_assert_eq!(s.status, crate::DutyStatus::Missed);
+        if !paused {
+            let next = i.due() + chrono::Days::new(1);
+            prop_assert_eq!(next.day(), 1, "a calendar month ends on its last day");
+        }
+    }
+}
