@@ -148,9 +148,7 @@ fn section<'a>(html: &'a str, id: &str) -> &'a str {
 }
 
 both_dbs!(my_tasks_show_a_new_left_behind_childs_talk_with_its_one_tap_link_then_done);
-async fn my_tasks_show_a_new_left_behind_childs_talk_with_its_one_tap_link_then_done(
-    app: TestApp,
-) {
+async fn my_tasks_show_a_new_left_behind_childs_talk_with_its_one_tap_link_then_done(app: TestApp) {
     let today = today_shanghai();
     save_calendar(&app, today);
     let child = create_child(&app, 0);
@@ -159,7 +157,10 @@ async fn my_tasks_show_a_new_left_behind_childs_talk_with_its_one_tap_link_then_
     let (status, html) = browser.get_text("/tasks").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("我的任务"), "{html}");
-    assert!(html.contains(NAMES[0]), "the child heads its duties:\n{html}");
+    assert!(
+        html.contains(NAMES[0]),
+        "the child heads its duties:\n{html}"
+    );
     assert!(html.contains("谈心"), "the talk duty is listed:\n{html}");
     let link = format!("/children/{child}/records/new?kind=talk&#38;duty=");
     assert!(html.contains(&link), "one tap opens the talk form:\n{html}");
@@ -201,7 +202,10 @@ async fn my_tasks_show_a_new_left_behind_childs_talk_with_its_one_tap_link_then_
     let done = section(&html, "done");
     assert!(done.contains(NAMES[0]) && done.contains("谈心"), "{html}");
     assert!(done.contains("data-status=\"done\""), "{done}");
-    assert!(!done.contains("records/new"), "a done duty has nothing to tap");
+    assert!(
+        !done.contains("records/new"),
+        "a done duty has nothing to tap"
+    );
     let (_, body) = api.get("/api/v1/tasks").await;
     assert!(
         body["done"]
@@ -309,8 +313,20 @@ async fn compliance_figures_equal_a_count_of_the_duties_table(app: TestApp) {
         .find(|p| p["key"] == "520502101000")
         .unwrap_or_else(|| panic!("梨树镇 is a part: {body}"));
     assert_eq!(township["name"], "梨树镇");
-    let due: u64 = parts.iter().map(|p| p["counts"]["due"].as_u64().unwrap()).sum();
+    let due: u64 = parts
+        .iter()
+        .map(|p| p["counts"]["due"].as_u64().unwrap())
+        .sum();
     assert_eq!(json!(due), expected["due"], "the parts add up to the total");
+    let school_key = school.to_string();
+    let school_line = body["schools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a county's schools: {body}"))
+        .iter()
+        .find(|s| s["key"] == school_key.as_str())
+        .unwrap_or_else(|| panic!("the county lists its schools: {body}"));
+    let mine = count(in_period.iter().copied().filter(|r| r.school_id == school));
+    assert_eq!(school_line["counts"], mine);
 
     // The school's figures are the same duties, and the page shows them with the rate.
     let (status, body) = api
@@ -319,7 +335,6 @@ async fn compliance_figures_equal_a_count_of_the_duties_table(app: TestApp) {
         ))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let mine = count(in_period.iter().copied().filter(|r| r.school_id == school));
     assert_eq!(body["total"]["counts"], mine);
     assert_eq!(body["parts_are"], "none");
 
@@ -345,7 +360,9 @@ async fn compliance_figures_equal_a_count_of_the_duties_table(app: TestApp) {
     assert!(html.contains("id=\"compliance-box\""), "{html}");
 
     // Defaults: this month so far.
-    let (status, body) = api.get(&format!("/api/v1/compliance?region={COUNTY}")).await;
+    let (status, body) = api
+        .get(&format!("/api/v1/compliance?region={COUNTY}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["to"], today.to_string());
     assert_eq!(body["from"], today.with_day(1).unwrap().to_string());
@@ -419,7 +436,9 @@ async fn the_rules_page_saves_a_countys_rule_and_refuses_a_stale_version(app: Te
 
     // The county's own rule, version 1, as the API reads it.
     let api = app.api(&app.token("bureau").await);
-    let (status, rules) = api.get(&format!("/api/v1/duty-rules?region={COUNTY}")).await;
+    let (status, rules) = api
+        .get(&format!("/api/v1/duty-rules?region={COUNTY}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let talk = rules
         .as_array()

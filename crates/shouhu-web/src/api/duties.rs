@@ -181,6 +181,8 @@ pub struct ComplianceJson {
     pub parts: Vec<ComplianceLine>,
     /// `regions`, `schools` or `none`.
     pub parts_are: String,
+    /// For a county: its schools side by side (the parts are its townships).
+    pub schools: Vec<ComplianceLine>,
 }
 
 fn counts(c: &Compliance) -> CountsJson {
@@ -228,6 +230,7 @@ impl From<ComplianceView> for ComplianceJson {
             by_rule: v.by_rule.into_iter().map(line).collect(),
             parts: v.parts.into_iter().map(line).collect(),
             parts_are: parts_are.to_owned(),
+            schools: v.schools.into_iter().map(line).collect(),
         }
     }
 }

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use shouhu_domain::{Compliance, DutyRule, RegionCode, today_shanghai};
+use shouhu_domain::{Compliance, DutyRule, RegionCode, RegionLevel, today_shanghai};
 use shouhu_store::duties::{self, ComplianceRow, Node};
 use shouhu_store::{Conn, Scope, StoreError, StoreResult, regions, schools};
 
@@ -72,6 +72,8 @@ pub struct ComplianceView {
     pub by_rule: Vec<Line>,
     pub parts: Vec<Line>,
     pub parts_are_schools: bool,
+    /// A county's (or township's) schools side by side, when the parts are regions.
+    pub schools: Vec<Line>,
 }
 
 fn line(row: &ComplianceRow, name: String, href: Option<String>) -> Line {
@@ -181,14 +183,13 @@ pub fn compliance_view(
             line(row, name, None)
         })
         .collect();
-    let parts = if report.parts_are_schools {
+    let school_lines = |conn: &mut Conn, rows: &[ComplianceRow]| -> StoreResult<Vec<Line>> {
         let filter = schools::SchoolFilter {
             region: Some(region.clone()),
             ..Default::default()
         };
         let list = schools::list(conn, scope, &filter)?;
-        report
-            .parts
+        Ok(rows
             .iter()
             .map(|row| {
                 let name = list
@@ -198,7 +199,18 @@ pub fn compliance_view(
                 let href = format!("/compliance?school={}&{dates}", row.key);
                 line(row, name, Some(href))
             })
-            .collect()
+            .collect())
+    };
+    // A county's schools side by side, under its townships: the view a bureau compares by.
+    let schools = match node {
+        Node::Region(code) if !report.parts_are_schools && code.level() == RegionLevel::County => {
+            let rows = duties::by_school(conn, scope, code, from, to)?;
+            school_lines(conn, &rows)?
+        }
+        _ => Vec::new(),
+    };
+    let parts = if report.parts_are_schools {
+        school_lines(conn, &report.parts)?
     } else {
         let codes: Vec<String> = report.parts.iter().map(|p| p.key.clone()).collect();
         let names = regions::names(conn, scope, &codes)?;
@@ -226,6 +238,7 @@ pub fn compliance_view(
         by_rule,
         parts,
         parts_are_schools: report.parts_are_schools,
+        schools,
     })
 }
 
