@@ -187,7 +187,14 @@ const CLASS_SIZES: RangeInclusive<usize> = 25..=40;
 pub fn load_if_empty(store: &Store) -> anyhow::Result<()> {
     if load_quietly(store)? {
         let started = std::time::Instant::now();
+        store
+            .with_conn(|conn| save_calendar(conn, SchoolYear::containing(today_shanghai())))
+            .context("saving the demo calendar")?;
         let loaded = load_children(store)?;
+        let today = today_shanghai();
+        store
+            .with_conn(|conn| shouhu_store::duties::run_daily(conn, today))
+            .context("the first duty run")?;
         println!(
             "演示儿童档案 / demo child files: {loaded} ({:.1} s)",
             started.elapsed().as_secs_f64()
@@ -197,6 +204,46 @@ pub fn load_if_empty(store: &Store) -> anyhow::Result<()> {
     for u in &USERS {
         println!("  {:<10} {:<14} {}", u.username, u.role.code(), u.name);
     }
+    Ok(())
+}
+
+/// The county's calendar for `year` as a bureau might publish it: terms from 1 September to 20
+/// January and 20 February to 5 July, with National Day week, New Year's Day, Qingming and the
+/// Labour Day holiday off. Dates are typical, not a given year's State Council notice.
+fn save_calendar(conn: &mut Conn, year: SchoolYear) -> StoreResult<()> {
+    use shouhu_domain::{Calendar, Holiday, Term};
+    let y = year.start_year();
+    let day = |y, m, d| {
+        chrono::NaiveDate::from_ymd_opt(y, m, d)
+            .ok_or_else(|| StoreError::Seed(format!("no date {y}-{m}-{d}")))
+    };
+    let holiday = |name: &str, start, end| Holiday {
+        name: name.to_owned(),
+        start,
+        end,
+    };
+    let terms = vec![
+        Term {
+            number: 1,
+            start: day(y, 9, 1)?,
+            end: day(y + 1, 1, 20)?,
+        },
+        Term {
+            number: 2,
+            start: day(y + 1, 2, 20)?,
+            end: day(y + 1, 7, 5)?,
+        },
+    ];
+    let holidays = vec![
+        holiday("国庆节", day(y, 10, 1)?, day(y, 10, 7)?),
+        holiday("元旦", day(y + 1, 1, 1)?, day(y + 1, 1, 1)?),
+        holiday("清明节", day(y + 1, 4, 5)?, day(y + 1, 4, 5)?),
+        holiday("劳动节", day(y + 1, 5, 1)?, day(y + 1, 5, 5)?),
+    ];
+    let calendar = Calendar::new(year, terms, holidays, Vec::new())
+        .map_err(|e| StoreError::Seed(e.to_string()))?;
+    let county = shouhu_store::calendars::Owner::Region(code(COUNTY)?);
+    shouhu_store::calendars::save(conn, &Scope::local_operator(), &county, &calendar, None)?;
     Ok(())
 }
 

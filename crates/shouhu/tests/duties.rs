@@ -324,13 +324,25 @@ async fn a_talk_on_the_last_day_of_term_closes_that_months_duty_at_once(app: Tes
         today.to_string(),
         "due on the last day of term"
     );
-    talk(&app, child, today);
+    let record = talk(&app, child, today);
     let after = duties_of(&app, child);
     let closed = after
         .iter()
         .find(|d| d.rule_code == "talk" && d.period_key == this_month)
         .unwrap();
     assert_eq!((closed.status.as_str(), closed.done_count), ("done", 1));
+    // Deleting the record reopens the duty at once.
+    let teacher = scope_of(&app, "teacher1");
+    app.store
+        .with_conn(|c| care_records::delete(c, &teacher, record, None))
+        .unwrap();
+    let reopened = duties_of(&app, child)
+        .into_iter()
+        .find(|d| d.rule_code == "talk" && d.period_key == this_month)
+        .unwrap();
+    assert_eq!((reopened.status.as_str(), reopened.done_count), ("open", 0));
+    let record = talk(&app, child, today);
+    assert!(record > 0);
     // The family call of the same month is still owed.
     let call = after
         .iter()
