@@ -362,3 +362,53 @@ mod tests {
         assert_eq!(prefix_end("zz"), None);
     }
 }
+
+/// A page of files with their sealed bytes and where it ended.
+pub(super) type SealedPage = (Vec<(ChildSummary, Vec<u8>)>, Option<String>);
+
+/// A page of the files in reach with each one's sealed file, in `list`'s order and with its
+/// cursor: the export's page. Reading the file in the same row visit spares the export a second
+/// query that walked the table again by id. Without a search (`filter.q` is not looked at: the
+/// export sends a search through `list`); `filter.limit` is not capped at the list's 500.
+pub(super) fn page_with_files(
+    conn: &mut Conn,
+    scope: &Scope,
+    filter: &ChildFilter,
+) -> StoreResult<SealedPage> {
+    if !may_read(scope) {
+        return Ok((Vec::new(), None));
+    }
+    let limit = filter.limit.unwrap_or(PAGE).max(1);
+    let unpaged = ChildFilter {
+        after: None,
+        ..filter.clone()
+    };
+    let mut query = filtered!(scope, &unpaged);
+    if let Some(after) = &filter.after {
+        // The same cursor as `list`'s, written so that SQLite starts the pinyin index at it: with
+        // bound values it scans the index from the start for `list`'s form (`pinyin > ? OR
+        // (pinyin = ? AND id > ?)`), so that each page took longer than the one before (100k
+        // rows: 0.9 s in 200 pages, against 0.23 s this way).
+        let (pinyin, id) = parse_cursor(after)?;
+        query = query.filter(
+            children::name_pinyin
+                .ge(pinyin.clone())
+                .and(children::name_pinyin.gt(pinyin).or(children::id.gt(id))),
+        );
+    }
+    let mut items: Vec<(ChildSummary, Vec<u8>)> = query
+        .select((columns(), children::file_sealed))
+        .order((children::name_pinyin, children::id))
+        .limit(limit + 1)
+        .load(conn)?;
+    let keep = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = if items.len() > keep {
+        items.truncate(keep);
+        items
+            .last()
+            .map(|(c, _)| format!("{}.{}", c.id, c.name_pinyin))
+    } else {
+        None
+    };
+    Ok((items, next))
+}
