@@ -14,6 +14,7 @@ use crate::Column;
 
 pub use self::csv::{CsvRows, csv_rows};
 pub use header::HEADER_SEARCH_ROWS;
+pub use workbook::{StreamedSheet, stream_xlsx};
 
 /// One cell as the file holds it.
 #[derive(Debug, Clone, PartialEq)]
