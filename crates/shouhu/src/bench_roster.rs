@@ -11,6 +11,8 @@
 //!   shell's `.import` of the same file into a table of the sheet's columns with as many indexes
 //!   as `children` has (the anchor table empty, then holding A);
 //! - C into the empty database 2 and into the full database 1, beside calamine alone reading C;
+//!   and, for comparison only, the shell's `.import` of C's rows (written again as CSV) into an
+//!   empty indexed table and into the one holding A and B, beside the same read;
 //! - database 2 exported to xlsx, beside rust_xlsxwriter alone writing the exported cells.
 //!
 //! Wall times are taken around each child process (start-up included, as a user waits for it);
@@ -70,14 +72,23 @@ pub fn run(args: &RosterArgs) -> anyhow::Result<()> {
     let at = |name: &str| dir.path.join(name);
     let (a, b, c) = (at("a.csv"), at("b.csv"), at("c.xlsx"));
     let (db1, db2, anchor_db) = (at("db1"), at("db2"), at("anchor.sqlite3"));
+    let (c_csv, anchor_c) = (at("c.csv"), at("anchor-c.sqlite3"));
 
     let started = Instant::now();
     let mut taken = data::Taken::default();
+    let mut before_c = data::Taken::default();
     for (path, rows, seed) in [
         (&a, args.rows, args.seed),
         (&b, args.rows, args.seed.wrapping_add(1)),
         (&c, args.xlsx_rows, args.seed.wrapping_add(2)),
+        (&c_csv, args.xlsx_rows, args.seed.wrapping_add(2)),
     ] {
+        if path == &c {
+            before_c = taken.clone();
+        } else if path == &c_csv {
+            // C's very rows again, as CSV, for the shell: the same draws from the same taken set.
+            taken = std::mem::take(&mut before_c);
+        }
         let skipped = data::write_sheet(path, rows, seed, &mut taken)?;
         eprintln!(
             "wrote {} ({rows} rows; {skipped} children skipped, drawn for an earlier sheet)",
@@ -90,6 +101,7 @@ pub fn run(args: &RosterArgs) -> anyhow::Result<()> {
     }
     let header = data::csv_header(&a)?;
     shell.create_table(&anchor_db, &header)?;
+    shell.create_table(&anchor_c, &header)?;
     eprintln!(
         "sheets and databases ready in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -134,6 +146,30 @@ pub fn run(args: &RosterArgs) -> anyhow::Result<()> {
         });
     }
 
+    // Not a target: how the shell itself compares with calamine's read on C's rows, into the
+    // indexed table empty and holding A and B, as the two xlsx cases import into.
+    let mut xlsx_context = Vec::new();
+    for (db, label, before) in [(&anchor_c, "empty", 0), (&anchor_db, "full", 2 * args.rows)] {
+        eprintln!("sqlite3 .import {} into {}", c_csv.display(), db.display());
+        let run = shell.import(db, &c_csv, &dir.path)?;
+        let count = shell.count(db)?;
+        if count != before + args.xlsx_rows {
+            bail!(
+                "sqlite3 .import left {count} rows, not {}",
+                before + args.xlsx_rows
+            );
+        }
+        xlsx_context.push(report::Context {
+            case: format!(
+                "`sqlite3 .import` of C's rows as CSV into the {label} table ({before} rows before)"
+            ),
+            rows: args.xlsx_rows,
+            run,
+            beside: "calamine alone reading C".to_owned(),
+            anchor: read,
+        });
+    }
+
     let e = at("export.xlsx");
     eprintln!("shouhu export roster to {}", e.display());
     let ours = export(&exe, &db2, &e, &dir.path, args.xlsx_rows)?;
@@ -159,6 +195,7 @@ pub fn run(args: &RosterArgs) -> anyhow::Result<()> {
         ]
         .map(|(label, p)| (label, report::file_size(&p))),
         lines,
+        context: xlsx_context,
     };
     print!("{}", report.markdown());
     if !dir.temporary {

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use super::process::Run;
 
@@ -23,6 +24,15 @@ pub(super) struct Line {
     pub(super) target: Target,
 }
 
+/// A measurement beside a case's anchor that is not ours: how far the anchor's own ground is.
+pub(super) struct Context {
+    pub(super) case: String,
+    pub(super) rows: usize,
+    pub(super) run: Run,
+    pub(super) beside: String,
+    pub(super) anchor: Duration,
+}
+
 pub(super) struct Report {
     pub(super) shell_version: String,
     /// One-minute load average before and after the timings.
@@ -30,6 +40,7 @@ pub(super) struct Report {
     /// Sizes of the sheets, the export and the full database.
     pub(super) sizes: [(&'static str, u64); 4],
     pub(super) lines: Vec<Line>,
+    pub(super) context: Vec<Context>,
 }
 
 impl Report {
@@ -84,6 +95,26 @@ impl Report {
                 l.anchor,
                 l.rows as f64 / theirs.max(1e-9),
                 if met { "yes" } else { "**no**" }
+            )?;
+        }
+        if !self.context.is_empty() {
+            writeln!(
+                out,
+                "\n| for comparison | rows | time | rows/s | peak RSS | beside | its time | ratio |"
+            )?;
+            writeln!(out, "|---|--:|--:|--:|--:|---|--:|--:|")?;
+        }
+        for c in &self.context {
+            let (time, anchor) = (c.run.wall.as_secs_f64(), c.anchor.as_secs_f64());
+            writeln!(
+                out,
+                "| {} | {} | {time:.2} s | {:.0} | {} | {} | {anchor:.2} s | {:.2}× |",
+                c.case,
+                c.rows,
+                c.rows as f64 / time.max(1e-9),
+                c.run.peak_kb.map_or("?".to_owned(), mb),
+                c.beside,
+                time / anchor.max(1e-9),
             )?;
         }
         Ok(())
