@@ -128,13 +128,13 @@ fn bucket(
     let mut groups: Vec<(String, i64, Group)> = Vec::new();
     for task in tasks {
         let row = row(t, task, rules, closed);
-        let same = groups
-            .last()
-            .is_some_and(|(k, s, _)| *k == task.subject_kind && *s == task.subject_id);
-        if same {
-            if let Some((_, _, g)) = groups.last_mut() {
-                g.rows.push(row);
-            }
+        // Two children may share a name's pinyin (the list's order), so a subject's duties are
+        // gathered wherever they come, not only when adjacent.
+        let held = groups
+            .iter_mut()
+            .find(|(k, s, _)| *k == task.subject_kind && *s == task.subject_id);
+        if let Some((_, _, g)) = held {
+            g.rows.push(row);
         } else {
             let (heading, href) = heading(t, task, school_name);
             groups.push((
