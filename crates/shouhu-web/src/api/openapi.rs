@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{auth, care, calendars, children, classes, duties, events, me, plans, regions, rosters, schools};
+use super::{auth, calendars, care, children, classes, duties, events, me, plans, regions, rosters, schools};
 use crate::error::{AppError, AppResult};
 
 /// The security scheme every operation but sign-in and this document requires.
@@ -110,6 +110,10 @@ impl Modify for BearerScheme {
         rosters::import,
         rosters::export,
         rosters::template,
+        duties::tasks,
+        duties::compliance,
+        duties::list_rules,
+        duties::put_rule,
         care::list_records,
         care::create_record,
         care::show_record,
@@ -120,10 +124,6 @@ impl Modify for BearerScheme {
         care::end_pairing,
         care::pair_class,
         care::coverage,
-        duties::tasks,
-        duties::compliance,
-        duties::list_rules,
-        duties::put_rule,
     ),
     components(schemas(
         ErrorBody,
@@ -155,10 +155,10 @@ struct V1;
         (name = "classes", description = "Classes of a school"),
         (name = "calendars", description = "School calendars (校历): a region's (normally the county's) or a school's own, per school year; the calendar in force for a school and where it comes from"),
         (name = "children", description = "Child files (一人一档): masked reads, audited reveals, merge-patch edits, revisions and contact cards"),
+        (name = "care", description = "Care records (关爱记录) and pairings (结对帮扶): idempotent entry, versions, soft delete, confidential counselling notes, bulk pairing of a class, coverage"),
         (name = "events", description = "Group events (监护人会议, 座谈会, 家长学校, 主题班会): minutes and attendees, audited readings, idempotent creation, versioned edits and deletion"),
         (name = "plans", description = "Help plans (帮扶计划) of key children, one per term: goals, measures, stage results, summary, the principal's sign-off and reopening"),
         (name = "duties", description = "Duties (职责): the caller's tasks by bucket, compliance of a region or school for a period (done on time ÷ due), the duty rules in force and a county's change to one"),
-        (name = "care", description = "Care records (关爱记录) and pairings (结对帮扶): idempotent entry, versions, soft delete, confidential counselling notes, bulk pairing of a class, coverage"),
         (name = "rosters", description = "Roster (花名册) sheets: import with a cell-by-cell report, all or nothing per file; audited exports; blank templates"),
     )
 )]

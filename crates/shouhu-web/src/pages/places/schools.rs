@@ -620,12 +620,12 @@ pub async fn show(
         .collect::<Vec<_>>()
         .join(" / ");
     let region_name = chain.last().map(|r| r.name.clone()).unwrap_or_default();
-    let role = user.scope.role;
-    let compliance = crate::pages::tasks::school_box(&state, &user, id).await?;
     let coverage = crate::pages::care::school_coverage(&state, &user, id).await?;
+    let compliance = crate::pages::tasks::school_box(&state, &user, id).await?;
+    let role = user.scope.role;
     let page = SchoolShowPage {
-        coverage,
         compliance,
+        coverage,
         frame: Frame::for_user(&user).with_notice(notice_key(q.done.as_deref())),
         t,
         school: SchoolView::new(school, region_name),
