@@ -36,6 +36,11 @@ mod sex;
 mod text;
 
 pub use calendar::{Calendar, CalendarError, DayKind, Holiday, MakeUpDay, Term, TermKey};
+pub use care::{
+    CareBody, CareError, CareFieldErrors, CareKind, CareText, ContactChannel, ContactDirection,
+    ContactReporter, Counselling, FamilyContact, HealthCheck, HealthCheckKind, HomeTeaching,
+    HomeVisit, Mood, Note, Talk, Tutoring, parse_record_date, reads_confidential,
+};
 pub use child_facts::{
     Assistance, Boarding, CareArrangement, ChildFactError, DisabilityCategory, DisabilityGrade,
     FactText, GuardianshipRating, HardshipRecord, HardshipTag, HealthKind, HealthStatus, HukouType,
@@ -44,11 +49,6 @@ pub use child_facts::{
 pub use child_file::{
     AwayWork, ChildFile, ChildFileError, Disqualifications, Entrustment, Guardian, MissingItem,
     Parent, Profile,
-};
-pub use care::{
-    CareBody, CareError, CareFieldErrors, CareKind, CareText, ContactChannel, ContactDirection,
-    ContactReporter, Counselling, FamilyContact, HealthCheck, HealthCheckKind, HomeTeaching,
-    HomeVisit, Mood, Note, Talk, Tutoring, parse_record_date, reads_confidential,
 };
 pub use clock::{shanghai, today_shanghai};
 pub use duty::{Applies, Cadence, DutyFacts, DutyRule, Instance, SubjectKind};

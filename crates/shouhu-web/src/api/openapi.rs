@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{auth, calendars, care, children, classes, duties, events, me, plans, regions, rosters, schools};
+use super::{
+    auth, calendars, care, children, classes, duties, events, me, plans, regions, rosters, schools,
+};
 use crate::error::{AppError, AppResult};
 
 /// The security scheme every operation but sign-in and this document requires.

@@ -2,8 +2,8 @@
 //! login page), and every form post passes through [`crate::auth::CsrfForm`].
 
 pub mod admin;
-pub mod care;
 pub mod calendars;
+pub mod care;
 pub mod children;
 pub mod events;
 pub mod frame;
