@@ -308,20 +308,25 @@ pub fn parse_reason(s: &str) -> Result<String, HelpPlanError> {
     }
 }
 
-/// The term a plan written on `date` belongs to by the fallback calendar: the winter holiday
-/// still belongs to the autumn term (its plan is summarised then), the summer to the spring term.
+/// The term a plan written on `date` belongs to by the fallback calendar; see
+/// [`Calendar::plan_term`] for a school's own.
 pub fn term_on(date: NaiveDate) -> TermKey {
-    let school_year = SchoolYear::containing(date);
-    let calendar = Calendar::fallback(school_year);
-    let spring_start = calendar
-        .terms
-        .iter()
-        .find(|t| t.number == 2)
-        .map_or(date, |t| t.start);
-    let number = if date < spring_start { 1 } else { 2 };
-    TermKey {
-        school_year,
-        number,
+    Calendar::fallback(SchoolYear::containing(date)).plan_term(date)
+}
+
+impl Calendar {
+    /// The term a plan written on `date` belongs to: the winter holiday still belongs to the
+    /// autumn term (its plan is summarised then), the summer to the spring term.
+    pub fn plan_term(&self, date: NaiveDate) -> TermKey {
+        let spring_start = self
+            .terms
+            .iter()
+            .find(|t| t.number == 2)
+            .map_or(date, |t| t.start);
+        TermKey {
+            school_year: self.school_year,
+            number: if date < spring_start { 1 } else { 2 },
+        }
     }
 }
 

@@ -3,9 +3,10 @@
 //! [`effective_for_school`] is the one unscoped read, for the duty engine and attendance, which
 //! need the calendar in force for a school whoever is asking.
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
-use shouhu_domain::{Calendar, RegionCode, SchoolYear};
+use shouhu_domain::{Calendar, RegionCode, SchoolYear, TermKey};
 
 use crate::connection::on_inner;
 use crate::schema::{calendars, regions, schools};
@@ -172,6 +173,14 @@ pub fn effective_for_school(
         .select(Row::as_select())
         .load(conn)?;
     resolve(&chain, school_year, rows)
+}
+
+/// The term a help plan written at `school_id` on `date` belongs to, by the calendar in force.
+pub fn plan_term(conn: &mut Conn, school_id: i64, date: NaiveDate) -> StoreResult<TermKey> {
+    let year = SchoolYear::containing(date);
+    Ok(effective_for_school(conn, school_id, year)?
+        .calendar
+        .plan_term(date))
 }
 
 /// The calendar in force for a region: its own, else the nearest above it, else the fallback.

@@ -10,6 +10,7 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use shouhu_domain::{HelpPlan, Measure as DomainMeasure, StageResult, TermKey, today_shanghai};
+use shouhu_store::calendars;
 use shouhu_store::help_plans::{self as repo, PlanChange, PlanRecord};
 use utoipa::ToSchema;
 
@@ -285,9 +286,10 @@ pub async fn create(
     let submit_key = idempotency_key(&headers, user.id)?;
     let mut f = Fields::default();
     let term = match body.term.as_deref() {
-        None => Some(shouhu_domain::term_on(today_shanghai())),
+        None => None,
         Some(raw) => f.check("term", TermKey::parse(raw).map_err(|e| e.code())),
     };
+    let default_term = body.term.is_none();
     let goals = f.check("goals", body.goals.ok_or("error.required"));
     let list = measures(&mut f, &body.measures);
     let plan = match (goals, list) {
@@ -297,9 +299,12 @@ pub async fn create(
         },
         _ => None,
     };
-    let (Some(term), Some(plan)) = (term, plan) else {
+    let Some(plan) = plan else {
         return Err(f.into_error());
     };
+    if term.is_none() && !default_term {
+        return Err(f.into_error());
+    }
     if !f.0.is_empty() {
         return Err(f.into_error());
     }
@@ -307,6 +312,14 @@ pub async fn create(
     let record = state
         .store
         .run(move |conn| {
+            // Without a term, the one a plan written today belongs to by the school's calendar.
+            let term = match term {
+                Some(term) => term,
+                None => {
+                    let (child, _) = repo::list_for_child(conn, &scope, child_id)?;
+                    calendars::plan_term(conn, child.school_id, today_shanghai())?
+                }
+            };
             repo::create(
                 conn,
                 &scope,

@@ -5,7 +5,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shouhu_domain::{HelpPlan, TermKey, may_write_plan, term_on, today_shanghai};
+use shouhu_domain::{HelpPlan, TermKey, may_write_plan, today_shanghai};
+use shouhu_store::calendars;
 use shouhu_store::children::ChildSummary;
 use shouhu_store::help_plans::{self, PlanSummary};
 
@@ -44,8 +45,7 @@ struct ChildPage {
 }
 
 /// This term and the one before it (a summary written late), less those already planned.
-fn open_terms(t: &Tr, plans: &[PlanSummary], chosen: &str) -> Vec<Choice> {
-    let now = term_on(today_shanghai());
+fn open_terms(t: &Tr, plans: &[PlanSummary], now: TermKey, chosen: &str) -> Vec<Choice> {
     let before = if now.number == 2 {
         TermKey { number: 1, ..now }
     } else {
@@ -66,6 +66,23 @@ fn open_terms(t: &Tr, plans: &[PlanSummary], chosen: &str) -> Vec<Choice> {
         .collect()
 }
 
+/// A child's plans and the term a plan written today belongs to, by the school's calendar.
+async fn listing(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+) -> AppResult<(ChildSummary, Vec<PlanSummary>, TermKey)> {
+    let scope = user.scope.clone();
+    Ok(state
+        .store
+        .run(move |conn| {
+            let (child, plans) = help_plans::list_for_child(conn, &scope, id)?;
+            let now = calendars::plan_term(conn, child.school_id, today_shanghai())?;
+            Ok((child, plans, now))
+        })
+        .await?)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn page(
     t: Tr,
@@ -74,6 +91,7 @@ fn page(
     plans: Vec<PlanSummary>,
     form: PlanForm,
     errors: FieldErrors,
+    now: TermKey,
     chosen: &str,
     submit_key: String,
     notice: Option<&'static str>,
@@ -81,7 +99,7 @@ fn page(
 ) -> AppResult<Response> {
     let writable = child.key_child && may_write_plan(user.scope.role);
     let terms = if writable {
-        open_terms(&t, &plans, chosen)
+        open_terms(&t, &plans, now, chosen)
     } else {
         Vec::new()
     };
@@ -124,13 +142,9 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let id = parse_id(&raw)?;
-    let scope = user.scope.clone();
-    let (child, plans) = state
-        .store
-        .run(move |conn| help_plans::list_for_child(conn, &scope, id))
-        .await?;
+    let (child, plans, now) = listing(&state, &user, id).await?;
     let notice = notice_key(q.done.as_deref());
-    let chosen = term_on(today_shanghai()).to_string();
+    let chosen = now.to_string();
     page(
         t,
         &user,
@@ -138,6 +152,7 @@ pub async fn list(
         plans,
         PlanForm::blank(),
         FieldErrors::default(),
+        now,
         &chosen,
         new_key(),
         notice,
@@ -186,11 +201,7 @@ pub async fn create(
             Err(e) => errors = refusal(e)?,
         }
     }
-    let scope = user.scope.clone();
-    let (child, plans) = state
-        .store
-        .run(move |conn| help_plans::list_for_child(conn, &scope, id))
-        .await?;
+    let (child, plans, now) = listing(&state, &user, id).await?;
     page(
         t,
         &user,
@@ -198,6 +209,7 @@ pub async fn create(
         plans,
         form,
         errors,
+        now,
         &chosen,
         submit_key,
         None,

@@ -5,9 +5,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use shouhu_domain::{PlanStatus, TermKey, term_on, today_shanghai};
-use shouhu_store::help_plans;
-use shouhu_store::schools;
+use shouhu_domain::{PlanStatus, TermKey, today_shanghai};
+use shouhu_store::{calendars, help_plans, schools};
 
 use super::{parse_id, status_label, term_label};
 use crate::auth::PageUser;
@@ -75,17 +74,19 @@ pub async fn overview(
     Query(q): Query<TermQuery>,
 ) -> AppResult<Response> {
     let school_id = parse_id(&raw)?;
-    let now = term_on(today_shanghai());
-    let term = q.term.and_then(|k| TermKey::parse(&k).ok()).unwrap_or(now);
+    let asked = q.term.and_then(|k| TermKey::parse(&k).ok());
     let scope = user.scope.clone();
-    let (school, list) = state
+    let (school, list, now) = state
         .store
         .run(move |conn| {
             let school = schools::get(conn, &scope, school_id)?;
+            let now = calendars::plan_term(conn, school_id, today_shanghai())?;
+            let term = asked.unwrap_or(now);
             let list = help_plans::school_overview(conn, &scope, school_id, term)?;
-            Ok((school, list))
+            Ok((school, list, now))
         })
         .await?;
+    let term = asked.unwrap_or(now);
     let mut rows: Vec<Row> = list
         .into_iter()
         .map(|k| Row {
