@@ -341,28 +341,6 @@ pub fn list(conn: &mut Conn, scope: &Scope, filter: &ChildFilter) -> StoreResult
     Ok(ChildPage { items, next })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn searches_are_told_apart() {
-        assert!(matches!(search("1234"), Some(Search::IdTail(t)) if t == "1234"));
-        assert!(matches!(search("12345x"), Some(Search::IdTail(t)) if t == "12345X"));
-        assert!(matches!(search("123"), Some(Search::Name(_))));
-        assert!(matches!(search("ZH"), Some(Search::Pinyin(p)) if p == "zh"));
-        assert!(matches!(search(" 张 "), Some(Search::Name(n)) if n == "张"));
-        assert!(search("  ").is_none());
-    }
-
-    #[test]
-    fn prefix_ranges_end_after_every_match() {
-        assert_eq!(prefix_end("zh").as_deref(), Some("zi"));
-        assert_eq!(prefix_end("az").as_deref(), Some("b"));
-        assert_eq!(prefix_end("zz"), None);
-    }
-}
-
 /// A page of files with their sealed bytes and where it ended.
 pub(super) type SealedPage = (Vec<(ChildSummary, Vec<u8>)>, Option<String>);
 
@@ -411,4 +389,26 @@ pub(super) fn page_with_files(
         None
     };
     Ok((items, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searches_are_told_apart() {
+        assert!(matches!(search("1234"), Some(Search::IdTail(t)) if t == "1234"));
+        assert!(matches!(search("12345x"), Some(Search::IdTail(t)) if t == "12345X"));
+        assert!(matches!(search("123"), Some(Search::Name(_))));
+        assert!(matches!(search("ZH"), Some(Search::Pinyin(p)) if p == "zh"));
+        assert!(matches!(search(" 张 "), Some(Search::Name(n)) if n == "张"));
+        assert!(search("  ").is_none());
+    }
+
+    #[test]
+    fn prefix_ranges_end_after_every_match() {
+        assert_eq!(prefix_end("zh").as_deref(), Some("zi"));
+        assert_eq!(prefix_end("az").as_deref(), Some("b"));
+        assert_eq!(prefix_end("zz"), None);
+    }
 }
