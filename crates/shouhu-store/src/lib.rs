@@ -21,6 +21,7 @@ pub mod regions;
 mod schema;
 pub mod schools;
 mod scope;
+pub mod synthetic;
 pub mod users;
 
 pub use clock::now_ms;

@@ -37,7 +37,13 @@ pub enum BenchCommand {
     /// Time roster import and export through the command line, beside the sqlite3 shell's
     /// .import, calamine alone reading the sheet and rust_xlsxwriter alone writing it.
     Roster(crate::bench_roster::RosterArgs),
+    /// Time the duty rebuild and the nightly run over a county's children, beside plain SQL
+    /// scans of the same records.
+    Duties(bench_duties::DutiesArgs),
 }
+
+#[path = "bench_duties.rs"]
+mod bench_duties;
 
 #[derive(Args)]
 pub struct ChildrenArgs {
@@ -72,6 +78,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Children(args) => children_bench(&args),
         BenchCommand::Roster(args) => crate::bench_roster::run(&args),
+        BenchCommand::Duties(args) => bench_duties::run(&args),
     }
 }
 
