@@ -291,11 +291,14 @@ pub struct DailyRun {
 /// Brings the duties of every file written since `since_ms` up to date as of `today` (see
 /// [`children_changed`]); for writers without a per-file hook, such as a roster import.
 pub fn sync_changed(conn: &mut Conn, since_ms: i64, today: NaiveDate) -> StoreResult<usize> {
-    let ids: Vec<i64> = children::table
+    // Sorted here, not in SQL: with an ORDER BY id, SQLite (without ANALYZE) walks the whole
+    // table in rowid order instead of the updated_at index — seconds at a million children
+    // against milliseconds (BENCHMARKS.md, duties).
+    let mut ids: Vec<i64> = children::table
         .filter(children::updated_at.ge(since_ms))
         .select(children::id)
-        .order(children::id)
         .load(conn)?;
+    ids.sort_unstable();
     for chunk in ids.chunks(5000) {
         children_changed(conn, chunk, today)?;
     }
@@ -334,6 +337,11 @@ pub fn run_daily(conn: &mut Conn, date: NaiveDate) -> StoreResult<DailyRun> {
         let mut report = DailyRun::default();
         for &day in &days {
             report.missed += status::close_overdue(conn, day)?;
+            // A night already run has generated its periods; running it again only re-checks
+            // what fell due, so a repeat costs a query, not a pass over every child.
+            if last.is_some_and(|l| l >= day) {
+                continue;
+            }
             for run in &runs {
                 let changed: Vec<String> = run
                     .rules
