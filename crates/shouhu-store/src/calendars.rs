@@ -99,7 +99,7 @@ pub struct Effective {
 
 /// A region and every region above it, nearest first (a village, its township, county, city,
 /// province).
-fn ancestry(code: &RegionCode) -> Vec<String> {
+pub(crate) fn ancestry(code: &RegionCode) -> Vec<String> {
     let mut chain = vec![code.as_str().to_owned()];
     let mut at = code.clone();
     while let Some(parent) = at.parent() {

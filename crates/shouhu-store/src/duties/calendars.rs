@@ -48,12 +48,9 @@ impl CalendarBook {
     pub(crate) fn for_school(&self, school_id: i64, region: &str) -> Calendars {
         // Years without a stored calendar get the fallback once here, not on every day asked.
         let mut set = Calendars::new(self.years.iter().map(|y| Calendar::fallback(*y)));
-        let mut chain: Vec<String> = Vec::new();
-        let mut code = RegionCode::parse(region).ok();
-        while let Some(c) = code {
-            chain.push(c.as_str().to_owned());
-            code = c.parent();
-        }
+        let chain = RegionCode::parse(region)
+            .map(|c| crate::calendars::ancestry(&c))
+            .unwrap_or_default();
         // Farthest first, so nearer regions and then the school's own replace them.
         for region in chain.iter().rev() {
             for calendar in self.by_region.get(region).into_iter().flatten() {
