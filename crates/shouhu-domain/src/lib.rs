@@ -14,6 +14,7 @@ mod care;
 mod child_facts;
 mod child_file;
 mod clock;
+mod dropout;
 mod duty;
 mod duty_status;
 mod ethnicity;
@@ -51,6 +52,12 @@ pub use child_file::{
     Parent, Profile,
 };
 pub use clock::{shanghai, today_shanghai};
+pub use dropout::{
+    AbsenceKind, AttemptOutcome, Attendance, CaseClosure, Cause, Decision, DecisionKind,
+    DropoutError, DropoutRule, EnrolmentState, Ladder, LadderStep, LeaveReason, NOTICE_FIELDS,
+    NoticeTemplate, Replay, ReportMonth, ReturnMethod, StepDue, Transition,
+    default_notice_template, replay as replay_enrolment,
+};
 pub use duty::{Applies, Cadence, DutyFacts, DutyRule, Instance, SubjectKind};
 pub use duty_status::{Compliance, DutyStatus, Evidence, Standing, standing};
 pub use ethnicity::Ethnicity;
@@ -181,6 +188,14 @@ mod tests {
         keys.extend(PairingError::ALL.map(|e| e.code()));
         keys.extend(PairingKind::ALL.map(PairingKind::label_key));
         keys.extend(DutyStatus::ALL.map(DutyStatus::label_key));
+        keys.extend(DropoutError::ALL.map(|e| e.code()));
+        keys.extend(AbsenceKind::ALL.map(AbsenceKind::label_key));
+        keys.extend(EnrolmentState::ALL.map(EnrolmentState::label_key));
+        keys.extend(ReturnMethod::ALL.map(ReturnMethod::label_key));
+        keys.extend(AttemptOutcome::ALL.map(AttemptOutcome::label_key));
+        keys.extend(LeaveReason::ALL.map(LeaveReason::label_key));
+        keys.extend(CaseClosure::ALL.map(CaseClosure::label_key));
+        keys.extend(DecisionKind::ALL.map(DecisionKind::label_key));
         keys
     }
 
