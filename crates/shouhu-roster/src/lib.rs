@@ -22,6 +22,7 @@ pub use read::{
 // Write side (export, template, error report, generator).
 pub mod export;
 pub mod generate;
+pub mod ledger;
 pub mod report;
 pub mod template;
 
