@@ -5,6 +5,7 @@
 //! and hands out raw cells; [`parse_row`] makes each row a `ChildFile` or a list of problems.
 
 // Read side: columns, reading sheets, parsing rows.
+pub mod absence_sheet;
 pub mod calendar_sheet;
 pub mod columns;
 pub mod parse;
