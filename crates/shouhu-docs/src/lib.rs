@@ -5,9 +5,11 @@
 mod card_layout;
 mod card_table;
 mod contact_card;
+mod return_notice;
 mod text;
 
 pub use contact_card::{CardPerson, CardSheet, ContactCard, contact_cards_pdf};
+pub use return_notice::{ReturnNotice, return_notice_pdf};
 
 /// Why a document could not be made.
 #[derive(Debug, thiserror::Error)]
