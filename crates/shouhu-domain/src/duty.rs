@@ -6,7 +6,9 @@ use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::school_days::Calendars;
-use crate::{Caliber, GuardianshipRating, HardshipTag, Role, SchoolYear, SchoolingStatus};
+use crate::{
+    Caliber, GuardianshipRating, HardshipTag, ReturnMethod, Role, SchoolYear, SchoolingStatus,
+};
 
 /// How often a duty falls due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +26,9 @@ pub enum Cadence {
     Days {
         days: u16,
     },
+    /// Opened by a dropout case (a 劝返 ladder step, a follow-up after return), never by the
+    /// calendar.
+    Case,
 }
 
 /// What an instance is owed for.
@@ -207,6 +212,7 @@ impl DutyRule {
                 let end = add_days(start, days - 1).min(year_end);
                 Some(make(format!("{year}+{start}"), start, end))
             }
+            Cadence::Case => None,
         }
     }
 
@@ -271,10 +277,27 @@ impl DutyRule {
         out
     }
 
-    /// Whether a default rule starts switched on: roll calls come with dropout control.
+    /// Whether a default rule starts switched on.
     pub fn enabled_by_default(&self) -> bool {
-        self.code != "roll_call"
+        true
     }
+
+    /// The rule a 劝返 ladder step of `method` is owed under.
+    pub fn return_step_code(method: ReturnMethod) -> String {
+        format!("return_{}", method.code())
+    }
+
+    /// The evidence kind a 劝返 attempt of `method` writes; it also meets every lower step.
+    pub fn return_evidence_kinds(method: ReturnMethod) -> Vec<String> {
+        ReturnMethod::ALL
+            .iter()
+            .filter(|m| m.rank() <= method.rank())
+            .map(|m| DutyRule::return_step_code(*m))
+            .collect()
+    }
+
+    /// The rule of the follow-up owed the month after a child comes back.
+    pub const RETURN_FOLLOW_UP: &'static str = "return_follow_up";
 
     /// The duty table of DESIGN.md §3.
     pub fn defaults() -> Vec<DutyRule> {
@@ -416,7 +439,31 @@ impl DutyRule {
                 R::HeadTeacher,
                 &["file_review"],
             ),
+            DutyRule {
+                pauses_on_holiday: false,
+                ..rule(
+                    DutyRule::RETURN_FOLLOW_UP,
+                    "复学后跟踪",
+                    S::Child,
+                    C::Case,
+                    R::HeadTeacher,
+                    &["talk", "home_visit", "tutoring"],
+                )
+            },
         ]
+        .into_iter()
+        .chain(ReturnMethod::ALL.map(|m| DutyRule {
+            pauses_on_holiday: false,
+            ..rule(
+                &DutyRule::return_step_code(m),
+                &format!("劝返：{}", m.label_zh()),
+                S::Child,
+                C::Case,
+                R::HeadTeacher,
+                &[&DutyRule::return_step_code(m)],
+            )
+        }))
+        .collect()
     }
 }
 

@@ -12,6 +12,7 @@ pub mod classes;
 mod clock;
 mod connection;
 pub mod crypto;
+pub mod dropout;
 pub mod duties;
 mod error;
 pub mod group_events;

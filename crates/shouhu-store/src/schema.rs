@@ -255,6 +255,7 @@ diesel::table! {
         version -> Integer,
         created_at -> BigInt,
         updated_at -> BigInt,
+        periods -> Nullable<Integer>,
     }
 }
 
@@ -359,3 +360,243 @@ diesel::joinable!(group_event_children -> group_events (event_id));
 diesel::joinable!(group_event_children -> children (child_id));
 diesel::joinable!(help_plans -> children (child_id));
 diesel::joinable!(duties -> duty_rules (rule_id));
+
+diesel::table! {
+    dropout_settings (region_code) {
+        region_code -> Text,
+        streak_days -> Integer,
+        lapse_days -> Integer,
+        ladder -> Text,
+        notice_template -> Nullable<Text>,
+        teaching_target -> Nullable<Integer>,
+        version -> Integer,
+        updated_by -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    roll_calls (id) {
+        id -> BigInt,
+        class_id -> BigInt,
+        school_id -> BigInt,
+        day -> Text,
+        submitted_by -> BigInt,
+        submitted_at -> BigInt,
+        version -> Integer,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    absences (id) {
+        id -> BigInt,
+        roll_call_id -> BigInt,
+        child_id -> BigInt,
+        day -> Text,
+        kind -> Text,
+        reason -> Nullable<Text>,
+        recorded_by -> BigInt,
+        recorded_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    enrolments (child_id) {
+        child_id -> BigInt,
+        school_id -> BigInt,
+        school_region -> Text,
+        state -> Text,
+        since -> Text,
+        streak -> Integer,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    enrolment_decisions (id) {
+        id -> BigInt,
+        child_id -> BigInt,
+        day -> Text,
+        kind -> Text,
+        note -> Nullable<Text>,
+        decided_by -> BigInt,
+        recorded_at -> BigInt,
+        withdrawn_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    enrolment_events (id) {
+        id -> BigInt,
+        child_id -> BigInt,
+        day -> Text,
+        from_state -> Text,
+        to_state -> Text,
+        cause -> Text,
+        detail -> Text,
+        actor -> Text,
+        recorded_at -> BigInt,
+        rolled_back_at -> Nullable<BigInt>,
+        rollback_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    dropout_cases (id) {
+        id -> BigInt,
+        child_id -> BigInt,
+        school_id -> BigInt,
+        school_region -> Text,
+        owner_region -> Text,
+        opened_on -> Text,
+        state -> Text,
+        closed_on -> Nullable<Text>,
+        closure -> Nullable<Text>,
+        leave_reason -> Nullable<Text>,
+        reason_note -> Nullable<Text>,
+        version -> Integer,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    return_attempts (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        child_id -> BigInt,
+        day -> Text,
+        method -> Text,
+        people -> Text,
+        met -> Text,
+        outcome -> Text,
+        note -> Nullable<Text>,
+        recorded_by -> BigInt,
+        recorded_at -> BigInt,
+        submit_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    return_plans (case_id) {
+        case_id -> BigInt,
+        child_id -> BigInt,
+        grade -> Integer,
+        class_id -> Nullable<BigInt>,
+        tutoring -> Text,
+        support -> Text,
+        follow_up_by -> BigInt,
+        created_by -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    case_handovers (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        from_region -> Text,
+        to_region -> Text,
+        note -> Nullable<Text>,
+        requested_by -> BigInt,
+        requested_at -> BigInt,
+        answered_by -> Nullable<BigInt>,
+        answered_at -> Nullable<BigInt>,
+        accepted -> Nullable<Bool>,
+    }
+}
+
+diesel::table! {
+    dropout_reports (id) {
+        id -> BigInt,
+        school_id -> BigInt,
+        school_region -> Text,
+        month -> Text,
+        figures -> Text,
+        note -> Nullable<Text>,
+        submitted_by -> BigInt,
+        submitted_at -> BigInt,
+        signed_by -> Nullable<BigInt>,
+        signed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(absences -> roll_calls (roll_call_id));
+diesel::joinable!(absences -> children (child_id));
+diesel::joinable!(roll_calls -> classes (class_id));
+diesel::joinable!(enrolments -> children (child_id));
+diesel::joinable!(dropout_cases -> children (child_id));
+diesel::joinable!(dropout_cases -> schools (school_id));
+diesel::joinable!(return_attempts -> dropout_cases (case_id));
+diesel::joinable!(return_plans -> dropout_cases (case_id));
+diesel::joinable!(case_handovers -> dropout_cases (case_id));
+diesel::joinable!(dropout_reports -> schools (school_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    dropout_settings,
+    roll_calls,
+    absences,
+    enrolments,
+    enrolment_decisions,
+    enrolment_events,
+    dropout_cases,
+    return_attempts,
+    return_plans,
+    case_handovers,
+    dropout_reports,
+);
+diesel::allow_tables_to_appear_in_same_query!(children, dropout_settings);
+diesel::allow_tables_to_appear_in_same_query!(children, roll_calls);
+diesel::allow_tables_to_appear_in_same_query!(children, absences);
+diesel::allow_tables_to_appear_in_same_query!(children, enrolments);
+diesel::allow_tables_to_appear_in_same_query!(children, enrolment_decisions);
+diesel::allow_tables_to_appear_in_same_query!(children, enrolment_events);
+diesel::allow_tables_to_appear_in_same_query!(children, dropout_cases);
+diesel::allow_tables_to_appear_in_same_query!(children, return_attempts);
+diesel::allow_tables_to_appear_in_same_query!(children, return_plans);
+diesel::allow_tables_to_appear_in_same_query!(children, case_handovers);
+diesel::allow_tables_to_appear_in_same_query!(children, dropout_reports);
+diesel::allow_tables_to_appear_in_same_query!(classes, dropout_settings);
+diesel::allow_tables_to_appear_in_same_query!(classes, roll_calls);
+diesel::allow_tables_to_appear_in_same_query!(classes, absences);
+diesel::allow_tables_to_appear_in_same_query!(classes, enrolments);
+diesel::allow_tables_to_appear_in_same_query!(classes, enrolment_decisions);
+diesel::allow_tables_to_appear_in_same_query!(classes, enrolment_events);
+diesel::allow_tables_to_appear_in_same_query!(classes, dropout_cases);
+diesel::allow_tables_to_appear_in_same_query!(classes, return_attempts);
+diesel::allow_tables_to_appear_in_same_query!(classes, return_plans);
+diesel::allow_tables_to_appear_in_same_query!(classes, case_handovers);
+diesel::allow_tables_to_appear_in_same_query!(classes, dropout_reports);
+diesel::allow_tables_to_appear_in_same_query!(schools, dropout_settings);
+diesel::allow_tables_to_appear_in_same_query!(schools, roll_calls);
+diesel::allow_tables_to_appear_in_same_query!(schools, absences);
+diesel::allow_tables_to_appear_in_same_query!(schools, enrolments);
+diesel::allow_tables_to_appear_in_same_query!(schools, enrolment_decisions);
+diesel::allow_tables_to_appear_in_same_query!(schools, enrolment_events);
+diesel::allow_tables_to_appear_in_same_query!(schools, dropout_cases);
+diesel::allow_tables_to_appear_in_same_query!(schools, return_attempts);
+diesel::allow_tables_to_appear_in_same_query!(schools, return_plans);
+diesel::allow_tables_to_appear_in_same_query!(schools, case_handovers);
+diesel::allow_tables_to_appear_in_same_query!(schools, dropout_reports);
+diesel::allow_tables_to_appear_in_same_query!(users, dropout_settings);
+diesel::allow_tables_to_appear_in_same_query!(users, roll_calls);
+diesel::allow_tables_to_appear_in_same_query!(users, absences);
+diesel::allow_tables_to_appear_in_same_query!(users, enrolments);
+diesel::allow_tables_to_appear_in_same_query!(users, enrolment_decisions);
+diesel::allow_tables_to_appear_in_same_query!(users, enrolment_events);
+diesel::allow_tables_to_appear_in_same_query!(users, dropout_cases);
+diesel::allow_tables_to_appear_in_same_query!(users, return_attempts);
+diesel::allow_tables_to_appear_in_same_query!(users, return_plans);
+diesel::allow_tables_to_appear_in_same_query!(users, case_handovers);
+diesel::allow_tables_to_appear_in_same_query!(users, dropout_reports);
+diesel::allow_tables_to_appear_in_same_query!(regions, dropout_settings);
+diesel::allow_tables_to_appear_in_same_query!(regions, roll_calls);
+diesel::allow_tables_to_appear_in_same_query!(regions, absences);
+diesel::allow_tables_to_appear_in_same_query!(regions, enrolments);
+diesel::allow_tables_to_appear_in_same_query!(regions, enrolment_decisions);
+diesel::allow_tables_to_appear_in_same_query!(regions, enrolment_events);
+diesel::allow_tables_to_appear_in_same_query!(regions, dropout_cases);
+diesel::allow_tables_to_appear_in_same_query!(regions, return_attempts);
+diesel::allow_tables_to_appear_in_same_query!(regions, return_plans);
+diesel::allow_tables_to_appear_in_same_query!(regions, case_handovers);
+diesel::allow_tables_to_appear_in_same_query!(regions, dropout_reports);

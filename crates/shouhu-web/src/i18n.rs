@@ -65,6 +65,10 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/events.zh-CN.toml"),
     include_str!("../locales/plans.zh-CN.toml"),
     include_str!("../locales/tasks.zh-CN.toml"),
+    include_str!("../locales/rollcall.zh-CN.toml"),
+    include_str!("../locales/dropout_cases.zh-CN.toml"),
+    include_str!("../locales/dropout_ledgers.zh-CN.toml"),
+    include_str!("../locales/dropout_county.zh-CN.toml"),
     include_str!("../../shouhu-domain/messages.zh-CN.toml"),
 ];
 const EN_FILES: &[&str] = &[
@@ -79,6 +83,10 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/events.en.toml"),
     include_str!("../locales/plans.en.toml"),
     include_str!("../locales/tasks.en.toml"),
+    include_str!("../locales/rollcall.en.toml"),
+    include_str!("../locales/dropout_cases.en.toml"),
+    include_str!("../locales/dropout_ledgers.en.toml"),
+    include_str!("../locales/dropout_county.en.toml"),
     include_str!("../../shouhu-domain/messages.en.toml"),
 ];
 

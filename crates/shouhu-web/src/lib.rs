@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::tasks::routes())
         .merge(pages::calendars::routes())
         .merge(pages::admin::routes())
+        .merge(pages::dropout::routes())
         .layer(middleware::from_fn(auth::cross_site_guard));
     Router::new()
         .merge(pages)

@@ -1,18 +1,21 @@
 //! What may satisfy a duty, read from where it is written: care records, group events, help
-//! plans and teacher pairings. Only dates and kinds are read; nothing sealed is opened.
+//! plans, teacher pairings, roll calls and 劝返 attempts. Only dates and kinds are read; nothing sealed is opened.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use shouhu_domain::Evidence;
+use shouhu_domain::{DutyRule, Evidence, ReturnMethod};
 
-use crate::schema::{care_records, group_events, help_plans, pairings};
+use crate::schema::{
+    care_records, group_events, help_plans, pairings, return_attempts, roll_calls,
+};
 use crate::{Conn, StoreResult};
 
 /// Evidence kinds that are not care record kinds.
 const PAIRING: &str = "pairing";
 const HELP_PLAN: &str = "help_plan";
+const ROLL_CALL: &str = "roll_call";
 const EVENT_KINDS: [&str; 4] = [
     "guardian_meeting",
     "forum",
@@ -143,6 +146,29 @@ pub(crate) fn for_children(
                 pairings::created_at,
             ))
             .load(conn)?;
+        let attempts: Vec<(i64, String, String, i64)> = return_attempts::table
+            .filter(return_attempts::child_id.eq_any(chunk))
+            .filter(return_attempts::day.ge(&from_s))
+            .select((
+                return_attempts::child_id,
+                return_attempts::method,
+                return_attempts::day,
+                return_attempts::recorded_at,
+            ))
+            .load(conn)?;
+        for (child, method, date, recorded_at) in attempts {
+            let (Ok(method), Some(date)) = (ReturnMethod::parse(&method), day(&date)) else {
+                continue;
+            };
+            // An attempt meets its own ladder step and every lower one.
+            for kind in DutyRule::return_evidence_kinds(method) {
+                out.entry(child).or_default().push(Item::Act {
+                    kind,
+                    date,
+                    entered_on: ms_to_day(recorded_at),
+                });
+            }
+        }
         for (child, from_date, to_date, created_at) in paired {
             if let Some(start) = day(&from_date) {
                 out.entry(child).or_default().push(Item::Span {
@@ -197,6 +223,24 @@ pub(crate) fn for_groups(
             by_class.entry(class).or_default().push(item.clone());
         }
         by_school.entry(school).or_default().push(item);
+    }
+    let calls: Vec<(i64, String, i64)> = roll_calls::table
+        .filter(roll_calls::class_id.eq_any(classes))
+        .filter(roll_calls::day.ge(&from_s))
+        .select((
+            roll_calls::class_id,
+            roll_calls::day,
+            roll_calls::submitted_at,
+        ))
+        .load(conn)?;
+    for (class, date, submitted_at) in calls {
+        if let Some(date) = day(&date) {
+            by_class.entry(class).or_default().push(Item::Act {
+                kind: ROLL_CALL.to_owned(),
+                date,
+                entered_on: ms_to_day(submitted_at),
+            });
+        }
     }
     Ok((by_school, by_class))
 }

@@ -10,7 +10,7 @@ mod calendars;
 mod compliance;
 mod evidence;
 mod generate;
-mod rules;
+pub(crate) mod rules;
 mod status;
 mod tasks;
 
@@ -25,7 +25,7 @@ pub use tasks::{Task, TaskList, TeacherLoad, school_overdue, tasks_for};
 
 use crate::schema::{children, duties, job_runs, schools};
 use crate::{Conn, Scope, StoreResult, clock};
-use calendars::CalendarBook;
+pub(crate) use calendars::CalendarBook;
 use generate::{SchoolRun, Subjects};
 
 /// A child's duty as the change hooks look at it.
@@ -81,6 +81,17 @@ pub fn evidence_changed(
     }
     status::refresh(conn, &rules, &[subject], date, today_shanghai())?;
     Ok(())
+}
+
+/// Re-derives the stored statuses of `subjects`' duties whose windows end on or after `from`.
+pub(crate) fn refresh_subjects(
+    conn: &mut Conn,
+    rules: &[RuleInForce],
+    subjects: &[Subject],
+    from: NaiveDate,
+    today: NaiveDate,
+) -> StoreResult<usize> {
+    status::refresh(conn, rules, subjects, from, today)
 }
 
 /// A child's facts (calibers, tags, rating, schooling, class, school) may have changed, or the
@@ -418,6 +429,12 @@ pub fn rebuild(
     let (_, last) = generate::years_of(Span::Upcoming(today));
     let book = CalendarBook::load(conn, first, last)?;
     let runs = generate::school_runs(conn, &all_rules, &book, schools)?;
+    // Duties a dropout case opened are not the calendar's to re-derive.
+    let case_codes: Vec<String> = all_rules
+        .iter()
+        .filter(|r| r.rule.cadence == shouhu_domain::Cadence::Case)
+        .map(|r| r.rule.code.clone())
+        .collect();
     let mut report = Rebuild {
         schools: runs.len(),
         ..Rebuild::default()
@@ -427,6 +444,7 @@ pub fn rebuild(
             report.removed += diesel::delete(duties::table)
                 .filter(duties::school_id.eq(run.id))
                 .filter(duties::window_end.ge(from.to_string()))
+                .filter(duties::rule_code.ne_all(&case_codes))
                 .filter(
                     duties::waived_reason
                         .is_null()

@@ -9,6 +9,7 @@ mod calendars;
 mod care;
 mod children;
 mod classes;
+pub mod dropout;
 mod duties;
 mod events;
 mod me;
@@ -121,6 +122,7 @@ pub fn routes() -> Router<AppState> {
         .route("/duty-rules/{code}", axum::routing::put(duties::put_rule))
         .route("/rosters/export", get(rosters::export))
         .route("/rosters/template", get(rosters::template))
+        .merge(dropout::routes())
         .fallback(|| async { AppError::not_found() })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
 }

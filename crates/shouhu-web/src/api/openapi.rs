@@ -162,6 +162,7 @@ struct V1;
         (name = "plans", description = "Help plans (帮扶计划) of key children, one per term: goals, measures, stage results, summary, the principal's sign-off and reopening"),
         (name = "duties", description = "Duties (职责): the caller's tasks by bucket, compliance of a region or school for a period (done on time ÷ due), the duty rules in force and a county's change to one"),
         (name = "rosters", description = "Roster (花名册) sheets: import with a cell-by-cell report, all or nothing per file; audited exports; blank templates"),
+        (name = "dropout", description = "Dropout control (控辍保学): roll calls and absences, enrolment states, persuasion cases and attempts, returns, ledgers, monthly reports, settings and hand-overs"),
     )
 )]
 pub struct ApiDoc;
@@ -169,6 +170,7 @@ pub struct ApiDoc;
 /// Built once: the document only changes with the code.
 static DOCUMENT: LazyLock<Result<String, String>> = LazyLock::new(|| {
     ApiDoc::openapi()
+        .nest("/api/v1", super::dropout::doc())
         .to_pretty_json()
         .map_err(|e| e.to_string())
 });

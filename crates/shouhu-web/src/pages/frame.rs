@@ -47,6 +47,7 @@ impl Frame {
             key: "nav.children",
         });
         crate::pages::tasks::add_nav(role, &mut nav);
+        crate::pages::dropout::add_nav(role, &mut nav);
         if crate::pages::rosters::may_export(role) {
             nav.push(NavItem {
                 href: "/rosters",

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod calendars;
 pub mod care;
 pub mod children;
+pub mod dropout;
 pub mod events;
 pub mod frame;
 pub mod home;

@@ -39,6 +39,7 @@ pub fn cadence_code(c: Cadence) -> &'static str {
         Cadence::Term => "term",
         Cadence::Year => "year",
         Cadence::Days { .. } => "days",
+        Cadence::Case => "case",
     }
 }
 
@@ -50,6 +51,7 @@ pub fn parse_cadence(code: &str, days: Option<u16>) -> Result<Cadence, &'static 
         "month" => Cadence::Month,
         "term" => Cadence::Term,
         "year" => Cadence::Year,
+        "case" => Cadence::Case,
         "days" => match days {
             Some(n) if (1..=MAX_DAYS).contains(&n) => Cadence::Days { days: n },
             _ => return Err("duty_rules.bad_days"),

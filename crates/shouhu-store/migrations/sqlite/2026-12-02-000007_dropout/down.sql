@@ -1,0 +1,12 @@
+ALTER TABLE care_records DROP COLUMN periods;
+DROP TABLE dropout_reports;
+DROP TABLE case_handovers;
+DROP TABLE return_plans;
+DROP TABLE return_attempts;
+DROP TABLE dropout_cases;
+DROP TABLE enrolment_events;
+DROP TABLE enrolment_decisions;
+DROP TABLE enrolments;
+DROP TABLE absences;
+DROP TABLE roll_calls;
+DROP TABLE dropout_settings;
