@@ -168,6 +168,17 @@ enum JobName {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Let suspicions of dropout lapse into 辍学 (part of the nightly run), or re-derive every
+    /// child's enrolment state from the roll calls, absences and decisions (`--rebuild`).
+    Dropout {
+        /// The date to run for (YYYY-MM-DD); today in Asia/Shanghai when absent.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        rebuild: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -223,6 +234,11 @@ impl Cli {
                     Some(from) => jobs::rebuild_duties(&store, from, date),
                     None => jobs::run_duties(&store, date),
                 }
+            }
+            Command::Jobs(JobsCommand::Run(JobName::Dropout { date, rebuild, db })) => {
+                let store = db.open()?;
+                let date = date.unwrap_or_else(shouhu_domain::today_shanghai);
+                jobs::run_dropout(&store, date, rebuild)
             }
             Command::Roster(command) => roster::run(command),
             Command::Calendar(command) => calendar_cli::run(command),

@@ -1,12 +1,13 @@
 //! Background jobs: the daily refresh of what changes with the date alone (the left-behind
-//! calibers and hardship tags in force), and the nightly duty run at 02:00 Asia/Shanghai.
-//! `shouhu jobs run calibers|duties` runs them on demand; `serve` runs them by itself.
+//! calibers and hardship tags in force), and the nightly run at 02:00 Asia/Shanghai (dropout
+//! lapses, then duties). `shouhu jobs run calibers|duties|dropout` runs them on demand; `serve`
+//! runs them by itself.
 
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveTime, Utc};
 use shouhu_domain::{shanghai, today_shanghai};
-use shouhu_store::{Store, children, duties};
+use shouhu_store::{Store, children, dropout, duties};
 
 /// Re-derives every file last derived before `date`; returns how many changed.
 pub fn refresh_calibers(store: &Store, date: NaiveDate) -> anyhow::Result<usize> {
@@ -24,6 +25,22 @@ pub fn run_duties(store: &Store, date: NaiveDate) -> anyhow::Result<()> {
         run.missed,
         run.generated
     );
+    Ok(())
+}
+
+/// The dropout run for `date` (suspicions that lapse become 辍学), or a rebuild of every
+/// child's enrolment state, printing what it did.
+pub fn run_dropout(store: &Store, date: NaiveDate, rebuild: bool) -> anyhow::Result<()> {
+    if rebuild {
+        let changed = store.with_conn(|conn| dropout::rebuild(conn, date))?;
+        println!("dropout states rebuilt as of {date}: {changed} transition(s) changed");
+    } else {
+        let run = store.with_conn(|conn| dropout::run_daily(conn, date))?;
+        println!(
+            "dropout as of {date}: {} suspected examined, {} transition(s)",
+            run.examined, run.transitions
+        );
+    }
     Ok(())
 }
 
@@ -72,8 +89,14 @@ pub async fn daily(store: Store) {
         let past_two = Utc::now().with_timezone(&shanghai()).time() >= DUTY_HOUR;
         if past_two && duties_for != Some(today) {
             let job = store.clone();
+            // Lapses first: a 辍学 reached tonight is in the duties the run then judges.
             let result = tokio::task::spawn_blocking(move || {
-                job.with_conn(|conn| duties::run_daily(conn, today))
+                job.with_conn(|conn| {
+                    let lapsed = dropout::run_daily(conn, today)?;
+                    tracing::info!(%today, examined = lapsed.examined,
+                        transitions = lapsed.transitions, "dropout run");
+                    duties::run_daily(conn, today)
+                })
             })
             .await;
             match result {

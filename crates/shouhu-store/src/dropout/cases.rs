@@ -604,7 +604,7 @@ pub(crate) fn sync(
         && opened.is_none_or(|o| case.opened_on != o.to_string())
     {
         close(conn, scope, case.id, CaseClosure::Voided, today)?;
-        ladder_duties::close_steps(conn, case.id, today)?;
+        ladder_duties::close_steps(conn, case.id, None)?;
     }
     let Some(opened) = opened else {
         return Ok(());
@@ -686,7 +686,9 @@ pub(crate) fn sync(
                 _ => CaseClosure::Other,
             };
             close(conn, scope, case_id, closure, end.date)?;
-            ladder_duties::close_steps(conn, case_id, end.date)?;
+            ladder_duties::close_steps(conn, case_id, Some(end.date))?;
+            // Steps that fell due before the return and were never met are missed.
+            ladder_duties::refresh(conn, child_id, opened, today)?;
             if matches!(closure, CaseClosure::SelfReturn | CaseClosure::Returned) {
                 ladder_duties::follow_up(conn, &at(case_id), end.date, today)?;
             }

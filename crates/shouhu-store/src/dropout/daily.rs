@@ -42,3 +42,34 @@ pub fn run_daily(conn: &mut Conn, today: NaiveDate) -> StoreResult<DailyRun> {
     }
     Ok(report)
 }
+
+/// Re-derives every child with any dropout history (absences, decisions or a stored state)
+/// from the records alone; returns the transitions that changed, which after a correct run of
+/// the writes is zero.
+pub fn rebuild(conn: &mut Conn, today: NaiveDate) -> StoreResult<usize> {
+    use crate::schema::{absences, enrolment_decisions};
+    let mut ids: Vec<i64> = absences::table
+        .filter(absences::kind.eq(shouhu_domain::AbsenceKind::Unexcused.code()))
+        .select(absences::child_id)
+        .distinct()
+        .load(conn)?;
+    ids.extend(
+        enrolment_decisions::table
+            .select(enrolment_decisions::child_id)
+            .distinct()
+            .load::<i64>(conn)?,
+    );
+    ids.extend(
+        enrolments::table
+            .select(enrolments::child_id)
+            .load::<i64>(conn)?,
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    let scope = Scope::local_operator();
+    let mut changed = 0;
+    for chunk in ids.chunks(200) {
+        changed += crate::transaction(conn, |conn| recompute(conn, &scope, chunk, today, "重建"))?;
+    }
+    Ok(changed)
+}

@@ -123,12 +123,21 @@ pub(crate) fn refresh(
     Ok(())
 }
 
-/// Waives the steps of a closed case not yet done (past ones keep their missed or late mark).
-pub(crate) fn close_steps(conn: &mut Conn, case_id: i64, closed: NaiveDate) -> StoreResult<()> {
-    diesel::update(duty_rows::table)
+/// Waives the open steps of a closed case: those due from `from` on (a return), or all of them
+/// (`None`: a voided case never should have owed any).
+pub(crate) fn close_steps(
+    conn: &mut Conn,
+    case_id: i64,
+    from: Option<NaiveDate>,
+) -> StoreResult<()> {
+    let mut update = diesel::update(duty_rows::table)
         .filter(duty_rows::period_key.like(format!("case-{case_id}-step-%")))
         .filter(duty_rows::status.eq(DutyStatus::Open.code()))
-        .filter(duty_rows::due_date.ge(closed.to_string()))
+        .into_boxed();
+    if let Some(from) = from {
+        update = update.filter(duty_rows::due_date.ge(from.to_string()));
+    }
+    update
         .set((
             duty_rows::status.eq(DutyStatus::Waived.code()),
             duty_rows::waived_reason.eq(CASE_CLOSED),

@@ -8,21 +8,21 @@
 mod cases;
 mod daily;
 pub mod handover;
+mod ladder_duties;
 pub mod ledgers;
 pub mod panels;
-pub mod reports;
-pub mod teaching;
-mod ladder_duties;
 mod recompute;
+pub mod reports;
 mod roll_calls;
 mod settings;
+pub mod teaching;
 
 pub use cases::{
     Attempt, AttemptInput, CaseDetail, CaseFilter, CaseHead, DecisionInput, ReturnInput,
     ReturnPlanView, StateEvent, case_detail, decide, list_cases, record_attempt, return_child,
     set_reason,
 };
-pub use daily::{DailyRun, run_daily};
+pub use daily::{DailyRun, rebuild, run_daily};
 pub use recompute::{Enrolment, enrolment_of, recompute};
 pub use roll_calls::{
     AbsenceInput, ImportedAbsences, RollCallChild, RollCallSheet, RollCallSubmit, SheetAbsence,
