@@ -490,6 +490,22 @@ async fn panel_counts_the_suspected_child(app: TestApp) {
     assert!(html.contains("panel-suspected"));
     assert!(html.contains("0 ÷"), "{html}");
 
+    // The county picks a township or a school; a malformed node is not found.
+    let browser = app.login("bureau").await;
+    let (status, html) = browser.get_text("/dropout").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"school\"") && html.contains("name=\"region\""));
+    let (status, html) = browser.get_text(&format!("/dropout?school={school}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("梨树镇九年一贯制学校"));
+    assert!(
+        html.contains(&format!(
+            "/dropout/ledger?kind=suspected&amp;school={school}"
+        )) || html.contains(&format!("/dropout/ledger?kind=suspected&school={school}"))
+    );
+    let status = browser.get("/dropout?region=52x").await.status();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // Volunteers are kept out of pages and API alike.
     let volunteer = app.api(&app.token("volunteer").await);
     for path in [
