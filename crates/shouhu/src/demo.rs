@@ -193,6 +193,9 @@ pub fn load_if_empty(store: &Store) -> anyhow::Result<()> {
         let loaded = load_children(store)?;
         let today = today_shanghai();
         store
+            .with_conn(|conn| roll_calls(conn, today))
+            .context("the demo roll calls")?;
+        store
             .with_conn(|conn| shouhu_store::duties::run_daily(conn, today))
             .context("the first duty run")?;
         println!(
@@ -203,6 +206,60 @@ pub fn load_if_empty(store: &Store) -> anyhow::Result<()> {
     println!("演示账号 / demo accounts (password 密码: {DEMO_PASSWORD}):");
     for u in &USERS {
         println!("  {:<10} {:<14} {}", u.username, u.role.code(), u.name);
+    }
+    Ok(())
+}
+
+/// Roll calls of teacher1's class for the last ten school days, as the head teacher took them:
+/// a pupil on sick leave once, and one who has missed the last five days without excuse, so
+/// the demo opens with a 疑似辍学 case to work on.
+fn roll_calls(conn: &mut Conn, today: chrono::NaiveDate) -> StoreResult<()> {
+    use shouhu_domain::AbsenceKind;
+    use shouhu_store::dropout::{self, AbsenceInput, RollCallSubmit};
+    let Some(user) = shouhu_store::users::find_for_login(conn, "teacher1")? else {
+        return Ok(());
+    };
+    let teacher = shouhu_store::users::scope_for(conn, &user, None)?;
+    let Some(school) = teacher.school else {
+        return Ok(());
+    };
+    let Some(class) = classes::list(conn, &teacher, school)?.into_iter().next() else {
+        return Ok(());
+    };
+    let mut days = Vec::new();
+    let mut day = today;
+    while days.len() < 10 && today - day < chrono::Duration::days(40) {
+        let sheet = dropout::class_sheet(conn, &teacher, class.class.id, day)?;
+        if sheet.is_school_day && sheet.children.len() >= 2 {
+            days.push(sheet);
+        }
+        day = day.pred_opt().unwrap_or(day);
+    }
+    days.reverse();
+    let absent_for_good = days.len().saturating_sub(5);
+    for (i, sheet) in days.iter().enumerate() {
+        let mut absences = Vec::new();
+        if i >= absent_for_good {
+            absences.push(AbsenceInput {
+                child_id: sheet.children[0].child_id,
+                kind: AbsenceKind::Unexcused,
+                reason: None,
+            });
+        }
+        if i == 2 {
+            absences.push(AbsenceInput {
+                child_id: sheet.children[1].child_id,
+                kind: AbsenceKind::Sick,
+                reason: Some("感冒发烧".into()),
+            });
+        }
+        let input = RollCallSubmit {
+            class_id: sheet.class_id,
+            day: sheet.day,
+            absences,
+            version: sheet.version,
+        };
+        dropout::submit(conn, &teacher, &input, today)?;
     }
     Ok(())
 }
