@@ -444,3 +444,44 @@ async fn present_again_while_suspected_closes_the_case_as_a_self_return(app: Tes
     );
     assert_eq!(before, after);
 }
+
+both_dbs!(a_county_threshold_change_applies_to_the_days_already_recorded);
+async fn a_county_threshold_change_applies_to_the_days_already_recorded(app: TestApp) {
+    save_calendar(&app);
+    let class = class_with_children(&app, 1);
+    let child = class.kids[0];
+    for day in ["2026-11-17", "2026-11-18", "2026-11-19"] {
+        roll_call(&app, &class, day, &[(child, U)]);
+    }
+    assert_eq!(state(&app, child), (EnrolmentState::Enrolled, 3));
+    let bureau = scope_of(&app, "bureau");
+    let county = RegionCode::parse(COUNTY).unwrap();
+    let current = app
+        .store
+        .with_conn(|c| dropout::settings_for(c, &county))
+        .unwrap();
+    let rule = shouhu_domain::DropoutRule::new(3, 30).unwrap();
+    app.store
+        .with_conn(|c| {
+            dropout::save_settings(
+                c,
+                &bureau,
+                &county,
+                rule,
+                &current.ladder,
+                None,
+                None,
+                current.version,
+            )
+        })
+        .unwrap();
+    assert_eq!(state(&app, child).0, EnrolmentState::Suspected);
+    let history = rows(
+        &app,
+        &format!(
+            "SELECT to_state AS a, day AS b FROM enrolment_events WHERE child_id = {child} \
+             AND rolled_back_at IS NULL"
+        ),
+    );
+    assert_eq!(history, [("suspected".to_owned(), "2026-11-19".to_owned())]);
+}

@@ -7,7 +7,7 @@ use shouhu_domain::{
     DropoutRule, Ladder, LadderStep, NoticeTemplate, RegionCode, Role, default_notice_template,
 };
 
-use crate::schema::dropout_settings;
+use crate::schema::{dropout_settings, enrolments};
 use crate::{Conn, Scope, StoreError, StoreResult, audit, clock};
 
 /// The settings in force at a place.
@@ -194,6 +194,20 @@ pub fn save_settings(
                 ladder.steps().len()
             ),
             Some(region),
+        )?;
+        // New thresholds apply to the days already recorded: every child with a history
+        // in the county is replayed under them now, not at its next roll call.
+        let (low, high) = region.subtree_bounds();
+        let ids: Vec<i64> = enrolments::table
+            .filter(enrolments::school_region.between(low, high))
+            .select(enrolments::child_id)
+            .load(conn)?;
+        super::recompute(
+            conn,
+            scope,
+            &ids,
+            shouhu_domain::today_shanghai(),
+            "县级控辍设置变更",
         )?;
         Ok(())
     })?;
