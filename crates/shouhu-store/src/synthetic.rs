@@ -1,4 +1,5 @@
-//! For benchmarks only (`shouhu bench duties`): synthetic evidence written straight into its
+//! For benchmarks only (`shouhu bench duties`, `shouhu bench dropout`): synthetic evidence (and,
+//! for the dropout benchmark, children, roll calls and absences) written straight into its
 //! tables, a thousand rows a statement, without the hooks, sealing or audit of the real writers;
 //! and the plain SQL scans a benchmark times as its anchor. Nothing in the application calls
 //! these.
@@ -9,7 +10,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::connection::on_inner;
-use crate::schema::{care_records, duties, help_plans, pairings};
+use crate::schema::{
+    absences, care_records, children, duties, enrolments, help_plans, pairings, roll_calls,
+};
 use crate::{Conn, StoreResult, clock};
 
 /// One piece of synthetic evidence for a child.
@@ -192,5 +195,262 @@ pub fn duties_by_rule(conn: &mut Conn) -> StoreResult<Vec<(String, String, i64)>
             "rule_code, subject_kind, count(*)",
         ))
         .order(duties::rule_code)
+        .load(conn)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// `shouhu bench dropout`: children, roll calls and absences written straight into their tables.
+
+/// A child row for the dropout benchmark: plain columns only, the sealed file a fixed
+/// placeholder (the dropout run never opens files). `id` is given, so the caller can number
+/// absences without reading ids back.
+#[derive(Clone, Debug)]
+pub struct BenchChild {
+    pub id: i64,
+    pub school_id: i64,
+    pub class_id: i64,
+    pub school_region: String,
+    pub residence_region: String,
+    pub name: String,
+    pub name_pinyin: String,
+    pub name_initials: String,
+    /// GB/T 2261.1: "1" or "2".
+    pub sex: &'static str,
+    pub birth_date: NaiveDate,
+    /// The day the calibers count as derived (the benchmark's today, so no refresh unseals the
+    /// placeholder).
+    pub as_of: NaiveDate,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = children)]
+#[diesel(treat_none_as_default_value = false)]
+struct NewChild<'a> {
+    id: i64,
+    school_id: i64,
+    class_id: Option<i64>,
+    school_region: &'a str,
+    residence_region: &'a str,
+    name: &'a str,
+    name_pinyin: &'a str,
+    name_initials: &'a str,
+    sex: &'static str,
+    ethnicity: &'static str,
+    birth_date: String,
+    id_hash: Option<String>,
+    id_last4: Option<String>,
+    hukou_type: Option<&'static str>,
+    schooling: &'static str,
+    care_arrangement: Option<&'static str>,
+    rating: Option<&'static str>,
+    tags: &'static str,
+    key_child: bool,
+    lb_mca: bool,
+    lb_xueji: i32,
+    lb_census: bool,
+    lb_as_of: String,
+    completeness: i32,
+    file_sealed: &'a [u8],
+    submit_key: Option<String>,
+    version: i32,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// What a sealed child file is replaced by: never opened by the dropout code.
+const PLACEHOLDER_FILE: [u8; 64] = [0; 64];
+
+/// Inserts children with their given ids, 1000 rows a statement, in the caller's transaction.
+pub fn insert_children(conn: &mut Conn, rows: &[BenchChild]) -> StoreResult<usize> {
+    let now = clock::now_ms();
+    let rows: Vec<NewChild<'_>> = rows
+        .iter()
+        .map(|c| NewChild {
+            id: c.id,
+            school_id: c.school_id,
+            class_id: Some(c.class_id),
+            school_region: &c.school_region,
+            residence_region: &c.residence_region,
+            name: &c.name,
+            name_pinyin: &c.name_pinyin,
+            name_initials: &c.name_initials,
+            sex: c.sex,
+            ethnicity: "han",
+            birth_date: c.birth_date.to_string(),
+            id_hash: Some(format!("bench-{:016x}", c.id)),
+            id_last4: Some(format!("{:04}", c.id % 10_000)),
+            hukou_type: Some("agricultural"),
+            schooling: "in_school",
+            care_arrangement: None,
+            rating: None,
+            tags: "",
+            key_child: false,
+            lb_mca: c.id % 5 == 0,
+            lb_xueji: 0,
+            lb_census: false,
+            lb_as_of: c.as_of.to_string(),
+            completeness: 60,
+            file_sealed: &PLACEHOLDER_FILE,
+            submit_key: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let mut written = 0;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let insert = diesel::insert_into(children::table).values(chunk);
+        written += on_inner!(conn, |c| insert.execute(c))?;
+    }
+    Ok(written)
+}
+
+/// A submitted roll call with its given id.
+#[derive(Clone, Debug)]
+pub struct BenchRollCall {
+    pub id: i64,
+    pub class_id: i64,
+    pub school_id: i64,
+    pub day: NaiveDate,
+    pub submitted_by: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = roll_calls)]
+#[diesel(treat_none_as_default_value = false)]
+struct NewRollCall {
+    id: i64,
+    class_id: i64,
+    school_id: i64,
+    day: String,
+    submitted_by: i64,
+    submitted_at: i64,
+    version: i32,
+    updated_at: i64,
+}
+
+/// Inserts roll calls with their given ids, 1000 rows a statement, in the caller's transaction.
+pub fn insert_roll_calls(conn: &mut Conn, rows: &[BenchRollCall]) -> StoreResult<usize> {
+    let now = clock::now_ms();
+    let rows: Vec<NewRollCall> = rows
+        .iter()
+        .map(|r| NewRollCall {
+            id: r.id,
+            class_id: r.class_id,
+            school_id: r.school_id,
+            day: r.day.to_string(),
+            submitted_by: r.submitted_by,
+            submitted_at: now,
+            version: 1,
+            updated_at: now,
+        })
+        .collect();
+    let mut written = 0;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let insert = diesel::insert_into(roll_calls::table).values(chunk);
+        written += on_inner!(conn, |c| insert.execute(c))?;
+    }
+    Ok(written)
+}
+
+/// One absence marked on a roll call.
+#[derive(Clone, Debug)]
+pub struct BenchAbsence {
+    pub roll_call_id: i64,
+    pub child_id: i64,
+    pub day: NaiveDate,
+    /// An `AbsenceKind` code.
+    pub kind: &'static str,
+    pub reason: Option<&'static str>,
+    pub recorded_by: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = absences)]
+#[diesel(treat_none_as_default_value = false)]
+struct NewAbsence {
+    roll_call_id: i64,
+    child_id: i64,
+    day: String,
+    kind: &'static str,
+    reason: Option<&'static str>,
+    recorded_by: i64,
+    recorded_at: i64,
+}
+
+/// Inserts absences, 1000 rows a statement, in the caller's transaction.
+pub fn insert_absences(conn: &mut Conn, rows: &[BenchAbsence]) -> StoreResult<usize> {
+    let now = clock::now_ms();
+    let rows: Vec<NewAbsence> = rows
+        .iter()
+        .map(|a| NewAbsence {
+            roll_call_id: a.roll_call_id,
+            child_id: a.child_id,
+            day: a.day.to_string(),
+            kind: a.kind,
+            reason: a.reason,
+            recorded_by: a.recorded_by,
+            recorded_at: now,
+        })
+        .collect();
+    let mut written = 0;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let insert = diesel::insert_into(absences::table).values(chunk);
+        written += on_inner!(conn, |c| insert.execute(c))?;
+    }
+    Ok(written)
+}
+
+/// The next free ids of `children` and `roll_calls` (max + 1), for numbering rows up front.
+pub fn next_ids(conn: &mut Conn) -> StoreResult<(i64, i64)> {
+    let child: Option<i64> = children::table
+        .select(diesel::dsl::max(children::id))
+        .first(conn)?;
+    let roll: Option<i64> = roll_calls::table
+        .select(diesel::dsl::max(roll_calls::id))
+        .first(conn)?;
+    Ok((child.unwrap_or(0) + 1, roll.unwrap_or(0) + 1))
+}
+
+/// On PostgreSQL, moves the id sequences of the tables written with given ids past their rows
+/// (SQLite's AUTOINCREMENT follows by itself).
+pub fn sync_sequences(conn: &mut Conn) -> StoreResult<()> {
+    if let Conn::Postgres(c) = conn {
+        for table in ["children", "roll_calls"] {
+            diesel::sql_query(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 (SELECT coalesce(max(id), 1) FROM {table}))"
+            ))
+            .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// On PostgreSQL, `ANALYZE` after the bulk load, as autovacuum would do within minutes.
+pub fn analyze(conn: &mut Conn) -> StoreResult<()> {
+    if let Conn::Postgres(c) = conn {
+        diesel::sql_query("ANALYZE").execute(c)?;
+    }
+    Ok(())
+}
+
+/// The anchor over the absences: `SELECT count(*), sum(length(kind)) FROM absences`, a full
+/// scan of the table.
+pub fn scan_absences(conn: &mut Conn) -> StoreResult<(i64, i64)> {
+    let (n, len): (i64, Option<i64>) = absences::table
+        .select(sql::<(BigInt, Nullable<BigInt>)>(
+            "count(*), sum(length(kind))",
+        ))
+        .get_result(conn)?;
+    Ok((n, len.unwrap_or(0)))
+}
+
+/// Stored enrolment states and how many children stand in each, for the report.
+pub fn enrolments_by_state(conn: &mut Conn) -> StoreResult<Vec<(String, i64)>> {
+    Ok(enrolments::table
+        .group_by(enrolments::state)
+        .select(sql::<(Text, BigInt)>("state, count(*)"))
+        .order(enrolments::state)
         .load(conn)?)
 }

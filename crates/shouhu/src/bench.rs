@@ -40,10 +40,16 @@ pub enum BenchCommand {
     /// Time the duty rebuild and the nightly run over a county's children, beside plain SQL
     /// scans of the same records.
     Duties(bench_duties::DutiesArgs),
+    /// Time the daily dropout run over a county's children and a school year of absences,
+    /// beside a plain SQL scan of all the absences.
+    Dropout(bench_dropout::DropoutArgs),
 }
 
 #[path = "bench_duties.rs"]
 mod bench_duties;
+
+#[path = "bench_dropout.rs"]
+mod bench_dropout;
 
 #[derive(Args)]
 pub struct ChildrenArgs {
@@ -79,6 +85,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Children(args) => children_bench(&args),
         BenchCommand::Roster(args) => crate::bench_roster::run(&args),
         BenchCommand::Duties(args) => bench_duties::run(&args),
+        BenchCommand::Dropout(args) => bench_dropout::run(&args),
     }
 }
 
