@@ -467,7 +467,6 @@ async fn act<F, T>(
     id: i64,
     form: &'static str,
     typed: Posted,
-    done: &str,
     work: F,
 ) -> AppResult<Response>
 where
@@ -479,6 +478,11 @@ where
     let mut errors = FieldErrors::default();
     let status = match result {
         Ok(_) => {
+            let done = match form {
+                "return" => "returned",
+                "decision" => "decided",
+                other => other,
+            };
             return Ok(Redirect::to(&format!("/dropout/cases/{id}?done={done}")).into_response());
         }
         Err(StoreError::Conflict { .. }) => {
@@ -554,16 +558,9 @@ pub async fn attempt(
         note: Some(p.get("a_note")),
         submit_key: (!key.is_empty()).then_some(key),
     };
-    act(
-        &state,
-        t,
-        &user,
-        id,
-        "attempt",
-        p,
-        "attempt",
-        move |conn, scope| dropout::record_attempt(conn, scope, id, &input, today_shanghai()),
-    )
+    act(&state, t, &user, id, "attempt", p, move |conn, scope| {
+        dropout::record_attempt(conn, scope, id, &input, today_shanghai())
+    })
     .await
 }
 
@@ -590,16 +587,9 @@ pub async fn reason(
         }
     };
     let note = p.get("reason_note");
-    act(
-        &state,
-        t,
-        &user,
-        id,
-        "reason",
-        p,
-        "reason",
-        move |conn, scope| dropout::set_reason(conn, scope, id, reason, &note, version),
-    )
+    act(&state, t, &user, id, "reason", p, move |conn, scope| {
+        dropout::set_reason(conn, scope, id, reason, &note, version)
+    })
     .await
 }
 
@@ -650,16 +640,9 @@ pub async fn return_child(
         support: p.get("support"),
         follow_up_by,
     };
-    act(
-        &state,
-        t,
-        &user,
-        id,
-        "return",
-        p,
-        "returned",
-        move |conn, scope| dropout::return_child(conn, scope, id, &input, today_shanghai()),
-    )
+    act(&state, t, &user, id, "return", p, move |conn, scope| {
+        dropout::return_child(conn, scope, id, &input, today_shanghai())
+    })
     .await
 }
 
@@ -699,16 +682,9 @@ pub async fn decide(
         kind,
         note: Some(note),
     };
-    act(
-        &state,
-        t,
-        &user,
-        id,
-        "decision",
-        p,
-        "decided",
-        move |conn, scope| dropout::decide(conn, scope, &input, today_shanghai()),
-    )
+    act(&state, t, &user, id, "decision", p, move |conn, scope| {
+        dropout::decide(conn, scope, &input, today_shanghai())
+    })
     .await
 }
 
