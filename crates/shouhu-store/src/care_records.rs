@@ -147,6 +147,14 @@ fn audit_at(
     audit::record(conn, scope, kind, target, detail, region.as_ref())
 }
 
+/// 送教上门 periods (课时), kept plain beside the sealed body so totals need no decryption.
+fn periods_of(body: &CareBody) -> Option<i32> {
+    match body {
+        CareBody::HomeTeaching(b) => Some(i32::from(b.periods)),
+        _ => None,
+    }
+}
+
 fn seal(key: &DeploymentKey, body: &CareBody) -> StoreResult<Vec<u8>> {
     let json = serde_json::to_string(body).map_err(|e| StoreError::Internal(e.to_string()))?;
     key.encrypt(&json)
@@ -228,6 +236,7 @@ pub fn create(
                 care_records::author_role.eq(scope.role.code()),
                 care_records::confidential.eq(kind.confidential()),
                 care_records::body_sealed.eq(seal(key, body)?),
+                care_records::periods.eq(periods_of(body)),
                 care_records::submit_key.eq(submit_key),
                 care_records::created_at.eq(now),
                 care_records::updated_at.eq(now),
@@ -403,6 +412,7 @@ pub fn update(
             care_records::record_date.eq(date.to_string()),
             care_records::confidential.eq(kind.confidential()),
             care_records::body_sealed.eq(seal(key, body)?),
+            care_records::periods.eq(periods_of(body)),
             care_records::version.eq(version + 1),
             care_records::updated_at.eq(clock::now_ms()),
         ))
