@@ -460,6 +460,56 @@ async fn a_case_is_worked_through_to_the_childs_return(app: TestApp) {
         .get(&format!("/api/v1/dropout/cases?school_id={school}"))
         .await;
     assert_eq!(status, StatusCode::OK);
+
+    // The principal takes the child back on roll through the case page's decision form.
+    let pb = app.login("principal").await;
+    let (status, html) = pb.get_text(&back_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"kind\"") && html.contains("value=\"resume\""));
+    let pcsrf = common::form_token(&html).unwrap();
+    let decision = vec![
+        ("kind", "resume".to_owned()),
+        ("d_day", today.clone()),
+        ("d_note", "病愈返校".to_owned()),
+    ];
+    let r = post(&pb, &format!("{back_page}/decision"), &pcsrf, &decision).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, e) = api
+        .get(&format!("/api/v1/children/{back_kid}/enrolment"))
+        .await;
+    assert_eq!(e["state"], "enrolled");
+    // The head teacher sees no decision form.
+    let (_, html) = t.get_text(&back_page).await;
+    assert!(!html.contains("name=\"kind\""));
+
+    // A late excuse for today undoes the first child's suspicion: the case is voided and
+    // its transition is shown struck through with why.
+    let teacher = scope_of(&app, "teacher1");
+    let class = teacher.classes.as_ref().unwrap()[0];
+    let correction = RollCallSubmit {
+        class_id: class,
+        day: today_shanghai(),
+        absences: vec![
+            AbsenceInput {
+                child_id: kid,
+                kind: AbsenceKind::Sick,
+                reason: Some("补交病假条".to_owned()),
+            },
+            AbsenceInput {
+                child_id: back_kid,
+                kind: AbsenceKind::Sick,
+                reason: Some("发烧".to_owned()),
+            },
+        ],
+        version: 1,
+    };
+    app.store
+        .with_conn(|c| dropout::submit(c, &teacher, &correction, today_shanghai()))
+        .unwrap();
+    let (_, html) = t.get_text(&page).await;
+    assert!(html.contains("<del>") && html.contains("已撤销"), "{html}");
+    let (_, detail) = api.get(&format!("/api/v1/dropout/cases/{case}")).await;
+    assert_eq!(detail["closure"], "voided", "{detail}");
 }
 
 both_dbs!(a_case_is_worked_through_to_the_childs_return);
