@@ -126,8 +126,8 @@ pub struct Replay {
 
 /// Replays one child from `start` (in `Enrolled`) through `today`.
 ///
-/// Each day: first the decisions dated that day, then the lapse of a suspicion, then the day's
-/// attendance (school days only). `decisions` need not be sorted.
+/// Each day: first the lapse of a suspicion, then the day's attendance (school days only), then
+/// the decisions dated that day. `decisions` need not be sorted.
 pub fn replay(
     rule: DropoutRule,
     calendars: &Calendars,
@@ -157,16 +157,6 @@ pub fn replay(
 
     let mut day = start;
     while day <= today {
-        while let Some(decision) = pending.next_if(|d| d.date == day) {
-            match decision.kind.apply(out.state) {
-                Some(to) => {
-                    out.move_to(day, to, Cause::Decision(decision.kind));
-                    out.streak = 0;
-                }
-                None => out.skipped.push(*decision),
-            }
-        }
-
         if out.state == EnrolmentState::Suspected {
             let lapse = out
                 .since
@@ -199,6 +189,14 @@ pub fn replay(
                     }
                 }
                 Mark::Unexcused | Mark::Excused | Mark::Unknown => {}
+            }
+        }
+
+        // Decisions close the day: a 复学 recorded on the day the suspicion began still applies.
+        while let Some(decision) = pending.next_if(|d| d.date == day) {
+            match decision.kind.apply(out.state) {
+                Some(to) => out.move_to(day, to, Cause::Decision(decision.kind)),
+                None => out.skipped.push(*decision),
             }
         }
 

@@ -206,8 +206,21 @@ fn thirty_days_suspected_make_a_dropout_and_a_return_makes_enrolled() {
     let returned = run(&att_away, &[back], "2026-11-20");
     assert_eq!(returned.state, S::Enrolled);
     assert_eq!(returned.transitions.len(), 3);
-    // Back in 在读, absences count afresh: the day of return was itself marked 旷课.
-    assert_eq!(returned.streak, 1);
+    // Back in 在读 at the end of the day, absences count afresh from the next.
+    assert_eq!(returned.streak, 0);
+}
+
+#[test]
+fn a_return_on_the_day_the_suspicion_began_applies() {
+    let att = attendance(&unexcused(&STREAK), &[]);
+    let back = Decision {
+        date: d("2026-10-10"),
+        kind: DecisionKind::Return,
+    };
+    let r = run(&att, &[back], "2026-10-10");
+    assert_eq!(r.state, S::Enrolled);
+    assert!(r.skipped.is_empty());
+    assert_eq!(r.transitions.len(), 2);
 }
 
 #[test]
