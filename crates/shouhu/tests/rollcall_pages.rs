@@ -406,6 +406,28 @@ async fn api_round_trip(app: TestApp) {
         .clone();
     assert_eq!(first["reason"], "未到校");
 
+    // The child's own list of absences.
+    let (status, list) = api
+        .get(&format!("/api/v1/children/{}/absences", kids[2]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(
+        list,
+        json!([{"day": today.to_string(), "kind": "sick", "reason": null, "class_id": class}])
+    );
+    let (status, list) = api
+        .get(&format!(
+            "/api/v1/children/{}/absences?from=2099-01-01",
+            kids[2]
+        ))
+        .await;
+    assert_eq!((status, list), (StatusCode::OK, json!([])));
+    let volunteer = app.api(&app.token("volunteer").await);
+    let (status, _) = volunteer
+        .get(&format!("/api/v1/children/{}/absences", kids[2]))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // The same again: unchanged, even at the old version.
     let (status, body) = put(json!({"version": 0, "absences": [
         {"child_id": kids[0], "kind": "unexcused", "reason": "未到校"},
@@ -449,6 +471,7 @@ async fn api_round_trip(app: TestApp) {
     assert!(paths["/api/v1/classes/{id}/roll-calls/{day}"]["put"].is_object());
     assert!(paths["/api/v1/classes/{id}/roll-calls/{day}"]["get"].is_object());
     assert!(paths["/api/v1/schools/{id}/absences/import"]["post"].is_object());
+    assert!(paths["/api/v1/children/{id}/absences"]["get"].is_object());
 }
 both_dbs!(api_round_trip);
 

@@ -25,8 +25,8 @@ pub use cases::{
 pub use daily::{DailyRun, rebuild, run_daily};
 pub use recompute::{Enrolment, enrolment_of, recompute};
 pub use roll_calls::{
-    AbsenceInput, ImportedAbsences, RollCallChild, RollCallSheet, RollCallSubmit, SheetAbsence,
-    Submitted, class_sheet, import_absences, submit,
+    AbsenceInput, ChildAbsence, ImportedAbsences, RollCallChild, RollCallSheet, RollCallSubmit,
+    SheetAbsence, Submitted, absences_of, class_sheet, import_absences, submit,
 };
 pub use settings::{Settings, save_settings, settings_for};
 

@@ -569,3 +569,49 @@ pub fn import_absences(
     })?;
     Ok(report)
 }
+
+/// One recorded absence of a child.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChildAbsence {
+    pub day: String,
+    pub kind: AbsenceKind,
+    pub reason: Option<String>,
+    pub class_id: i64,
+}
+
+/// A child's absences from `from` on, newest first, for callers who may see the child (checked
+/// through the children module, so the file's scope rules apply).
+pub fn absences_of(
+    conn: &mut Conn,
+    scope: &Scope,
+    child_id: i64,
+    from: Option<NaiveDate>,
+) -> StoreResult<Vec<ChildAbsence>> {
+    crate::children::summary_of(conn, scope, child_id)?;
+    let mut query = absences::table
+        .inner_join(roll_calls::table)
+        .filter(absences::child_id.eq(child_id))
+        .select((
+            absences::day,
+            absences::kind,
+            absences::reason,
+            roll_calls::class_id,
+        ))
+        .order(absences::day.desc())
+        .into_boxed();
+    if let Some(from) = from {
+        query = query.filter(absences::day.ge(from.to_string()));
+    }
+    let rows: Vec<(String, String, Option<String>, i64)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(day, kind, reason, class_id)| {
+            Some(ChildAbsence {
+                day,
+                kind: AbsenceKind::parse(&kind).ok()?,
+                reason,
+                class_id,
+            })
+        })
+        .collect())
+}

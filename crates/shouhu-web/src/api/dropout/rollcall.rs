@@ -2,7 +2,7 @@
 //! roll call (点名) for a school day, read and submitted (or corrected) with the version it was
 //! read at; and absences entered in bulk from a 缺勤登记表, all or nothing.
 //!
-//! A child's list of absences has no endpoint yet: the store offers no query for it.
+//! `/api/v1/children/{id}/absences` lists one child's absences.
 
 use axum::Json;
 use axum::Router;
@@ -16,7 +16,7 @@ use shouhu_domain::{AbsenceKind, today_shanghai};
 use shouhu_store::dropout::{self, AbsenceInput, RollCallSheet, RollCallSubmit, Submitted};
 use utoipa::{OpenApi, ToSchema};
 
-use super::super::{ApiJson, ApiPath, ErrorBody, Fields, instant};
+use super::super::{ApiJson, ApiPath, ApiQuery, ErrorBody, Fields, instant};
 use crate::auth::ApiUser;
 use crate::error::{AppError, AppResult};
 use crate::pages::dropout::rollcall::upload::{
@@ -28,6 +28,7 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/classes/{id}/roll-calls/{day}", get(show).put(put))
+        .route("/children/{id}/absences", get(child_absences))
         .route(
             "/schools/{id}/absences/import",
             post(import).layer(DefaultBodyLimit::max(MAX_SHEET + 64 * 1024)),
@@ -177,6 +178,73 @@ fn refusal(e: shouhu_store::StoreError) -> AppError {
 
 fn day_of(raw: &str) -> AppResult<NaiveDate> {
     parse_day(raw).ok_or_else(|| AppError::invalid_field("day", "rollcall.bad_day"))
+}
+
+/// One absence of a child, as recorded at its class's roll call.
+#[derive(Serialize, ToSchema)]
+pub struct ChildAbsence {
+    #[schema(example = "2026-11-18")]
+    pub day: String,
+    /// `sick` (病假), `personal` (事假) or `unexcused` (旷课).
+    #[schema(example = "sick")]
+    pub kind: String,
+    pub reason: Option<String>,
+    /// The class whose roll call recorded it.
+    pub class_id: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbsencesQuery {
+    /// Only absences on or after this day (YYYY-MM-DD).
+    from: Option<String>,
+}
+
+/// A child's absences, newest first.
+#[utoipa::path(
+    get,
+    path = "/children/{id}/absences",
+    operation_id = "list_child_absences",
+    tag = "dropout",
+    params(
+        ("id" = i64, Path, description = "Child id"),
+        ("from" = Option<String>, Query, description = "Only from this day on (YYYY-MM-DD)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The absences", body = [ChildAbsence]),
+        (status = 400, description = "Malformed path or query", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "The child is absent or outside the caller's scope", body = ErrorBody),
+        (status = 422, description = "Not a date (`from`)", body = ErrorBody),
+    )
+)]
+pub async fn child_absences(
+    State(state): State<AppState>,
+    ApiUser { scope, .. }: ApiUser,
+    ApiPath(child_id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<AbsencesQuery>,
+) -> AppResult<Json<Vec<ChildAbsence>>> {
+    let from = match query.from.as_deref() {
+        Some(raw) => Some(
+            parse_day(raw).ok_or_else(|| AppError::invalid_field("from", "rollcall.bad_day"))?,
+        ),
+        None => None,
+    };
+    let list = state
+        .store
+        .run(move |conn| dropout::absences_of(conn, &scope, child_id, from))
+        .await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|a| ChildAbsence {
+                day: a.day,
+                kind: a.kind.code().to_owned(),
+                reason: a.reason,
+                class_id: a.class_id,
+            })
+            .collect(),
+    ))
 }
 
 /// A class's roll call for a day: the children on the roll, any absence marked, the version.
@@ -352,8 +420,9 @@ pub async fn import(
 /// This part's paths, relative to `/api/v1`.
 #[derive(OpenApi)]
 #[openapi(
-    paths(show, put, import),
+    paths(show, put, import, child_absences),
     components(schemas(
+        ChildAbsence,
         RollCall,
         RollCallChild,
         RollCallPut,
