@@ -789,7 +789,9 @@ struct Report<'a> {
 
 fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s < 1.0 {
+    if s < 0.001 {
+        format!("{:.0} µs", s * 1e6)
+    } else if s < 1.0 {
         format!("{:.1} ms", s * 1000.0)
     } else {
         format!("{s:.2} s")
@@ -803,7 +805,9 @@ fn mib(k: Option<u64>) -> String {
 
 fn ratio(a: Duration, b: Duration) -> String {
     let r = a.as_secs_f64() / b.as_secs_f64().max(1e-9);
-    if r < 0.01 {
+    if r < 0.0001 {
+        format!("{r:.6}×")
+    } else if r < 0.01 {
         format!("{r:.4}×")
     } else {
         format!("{r:.2}×")
