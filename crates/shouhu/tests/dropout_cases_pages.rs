@@ -333,6 +333,11 @@ async fn a_case_is_worked_through_to_the_childs_return(app: TestApp) {
     assert!(r.text().await.unwrap().contains("刚被其他人修改过"));
     let (_, html) = t.get_text(&page).await;
     assert!(html.contains("随亲戚外出打工") && html.contains("外出务工"));
+    // An open case can be handed to the hukou county from its page.
+    assert!(
+        html.contains(&format!("href=\"{page}/handover\"")),
+        "{html}"
+    );
     // And through the API: a stale version is 409, the current one is taken.
     let stale: i32 = version.parse().unwrap();
     let path = format!("/api/v1/dropout/cases/{case}/reason");

@@ -489,12 +489,18 @@ async fn panel_counts_the_suspected_child(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("panel-suspected"));
     assert!(html.contains("0 ÷"), "{html}");
+    // The ways into the county's pages; settings only for those who edit them.
+    assert!(
+        html.contains("href=\"/dropout/teaching") && html.contains("href=\"/dropout/handovers\"")
+    );
+    assert!(!html.contains("href=\"/dropout/settings\""));
 
     // The county picks a township or a school; a malformed node is not found.
     let browser = app.login("bureau").await;
     let (status, html) = browser.get_text("/dropout").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("name=\"school\"") && html.contains("name=\"region\""));
+    assert!(html.contains("href=\"/dropout/settings\""));
     let (status, html) = browser.get_text(&format!("/dropout?school={school}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("梨树镇九年一贯制学校"));

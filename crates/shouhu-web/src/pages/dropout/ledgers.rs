@@ -164,6 +164,8 @@ struct HomePage {
     node_qs: String,
     picker: Option<Picker>,
     takes_roll_call: bool,
+    /// Bureau and administrators edit the county's settings.
+    edits_settings: bool,
 }
 
 /// `GET /dropout[?region=|school=]`: the node's figures and the ways into dropout work.
@@ -193,6 +195,7 @@ async fn home(
             user.scope.role,
             Role::HeadTeacher | Role::Teacher | Role::Principal
         ),
+        edits_settings: matches!(user.scope.role, Role::Bureau | Role::SystemAdmin),
         t,
     };
     Ok(render(page)?.into_response())
