@@ -8,6 +8,7 @@ mod common;
 
 use chrono::NaiveDate;
 use common::TestApp;
+use common::fixtures::scope_of;
 use diesel::RunQueryDsl;
 use serde_json::{Value, json};
 use shouhu_domain::{
@@ -17,21 +18,12 @@ use shouhu_domain::{
 use shouhu_store::calendars::{self, Owner};
 use shouhu_store::children::{self, Placement};
 use shouhu_store::dropout::{self, AbsenceInput, CaseFilter, ReturnInput, RollCallSubmit};
-use shouhu_store::{Scope, classes, users};
+use shouhu_store::{Scope, classes};
 
 const COUNTY: &str = "520502000000";
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
-}
-
-fn scope_of(app: &TestApp, username: &str) -> Scope {
-    app.store
-        .with_conn(|c| {
-            let user = users::find_for_login(c, username)?.unwrap();
-            users::scope_for(c, &user, None)
-        })
-        .unwrap()
 }
 
 /// The autumn term of 2026: Monday 16 November a holiday (运动会), Saturday 14 November a

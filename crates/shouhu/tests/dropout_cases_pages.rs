@@ -7,69 +7,20 @@
 
 mod common;
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::Days;
+use common::fixtures::{recent_school_days, save_county_calendar, scope_of};
 use common::{Browser, TestApp};
 use diesel::RunQueryDsl;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shouhu_domain::{
-    AbsenceKind, Calendar, MakeUpDay, RegionCode, SchoolYear, Term, check_char, today_shanghai,
-};
-use shouhu_store::calendars::{self, Owner};
+use shouhu_domain::{AbsenceKind, check_char, today_shanghai};
+use shouhu_store::Scope;
 use shouhu_store::children::{self, Placement};
 use shouhu_store::dropout::{self, AbsenceInput, CaseFilter, RollCallSubmit};
-use shouhu_store::{Scope, users};
 
-const COUNTY: &str = "520502000000";
 const CHILD: &str = "罗小勇";
 const GUARDIAN: &str = "罗桂英";
 const SECOND: &str = "杨小兰";
-
-fn scope_of(app: &TestApp, username: &str) -> Scope {
-    app.store
-        .with_conn(|c| {
-            let user = users::find_for_login(c, username)?.unwrap();
-            users::scope_for(c, &user, None)
-        })
-        .unwrap()
-}
-
-/// A calendar of the school year around `today` in which the last 14 days are all school
-/// days (weekends among them are make-up days).
-fn calendar(today: NaiveDate) -> Calendar {
-    let year = SchoolYear::containing(today);
-    let y = year.start_year();
-    let date = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-    let spring = date(y + 1, 2, 1);
-    let workdays = (0..14)
-        .filter_map(|n| today.checked_sub_days(Days::new(n)))
-        .filter(|d| matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
-        .map(|d| MakeUpDay {
-            date: d,
-            name: "调休".into(),
-        })
-        .collect();
-    let terms = vec![
-        Term {
-            number: 1,
-            start: date(y, 8, 1),
-            end: date(y + 1, 1, 31),
-        },
-        Term {
-            number: 2,
-            start: spring,
-            end: date(y + 1, 8, 31),
-        },
-    ];
-    Calendar::new(year, terms, Vec::new(), workdays).unwrap()
-}
-
-fn save_calendar(app: &TestApp, calendar: &Calendar) {
-    let county = Owner::Region(RegionCode::parse(COUNTY).unwrap());
-    app.store
-        .with_conn(|c| calendars::save(c, &Scope::local_operator(), &county, calendar, None))
-        .unwrap();
-}
 
 /// A child of teacher1's class, with a grandmother as guardian.
 fn child(app: &TestApp, name: &str, day: u32) -> (i64, i64, i64) {
@@ -104,7 +55,7 @@ fn child(app: &TestApp, name: &str, day: u32) -> (i64, i64, i64) {
 /// Answers (case, child) of each, and the school.
 fn open_cases(app: &TestApp) -> ((i64, i64), (i64, i64), i64) {
     let today = today_shanghai();
-    save_calendar(app, &calendar(today));
+    save_county_calendar(app, &recent_school_days(today));
     let (first, school, class) = child(app, CHILD, 17);
     let (second, _, _) = child(app, SECOND, 18);
     let teacher = scope_of(app, "teacher1");

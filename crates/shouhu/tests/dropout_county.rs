@@ -7,17 +7,16 @@
 
 mod common;
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{Days, NaiveDate};
+use common::fixtures::{recent_school_days, save_county_calendar, scope_of};
 use common::{DEMO_PASSWORD, TestApp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shouhu_domain::{
-    AbsenceKind, AttemptOutcome, Calendar, EnrolmentState, MakeUpDay, Password, RegionCode,
-    ReturnMethod, Role, SchoolYear, Term, check_char, default_notice_template, hash_password,
-    today_shanghai,
+    AbsenceKind, AttemptOutcome, EnrolmentState, Password, RegionCode, ReturnMethod, Role,
+    SchoolYear, check_char, default_notice_template, hash_password, today_shanghai,
 };
 use shouhu_store::audit::{self, AuditFilter};
-use shouhu_store::calendars::{self, Owner};
 use shouhu_store::children::{self, Placement};
 use shouhu_store::dropout::{
     self, AbsenceInput, AttemptInput, CaseFilter, CaseHead, RollCallSubmit,
@@ -25,56 +24,11 @@ use shouhu_store::dropout::{
 use shouhu_store::users::{self, UserInput};
 use shouhu_store::{Scope, classes};
 
-const COUNTY: &str = "520502000000";
+use common::fixtures::COUNTY;
 /// 大方县, the hukou county of the migrant child.
 const DAFANG: &str = "520521000000";
 /// 金沙县.
 const JINSHA: &str = "520523000000";
-
-fn scope_of(app: &TestApp, username: &str) -> Scope {
-    app.store
-        .with_conn(|c| {
-            let user = users::find_for_login(c, username)?.unwrap();
-            users::scope_for(c, &user, None)
-        })
-        .unwrap()
-}
-
-/// A county calendar in which every day of the last two weeks is a school day.
-fn calendar(today: NaiveDate) -> Calendar {
-    let year = SchoolYear::containing(today);
-    let y = year.start_year();
-    let date = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-    let spring = date(y + 1, 2, 1);
-    let workdays = (0..14)
-        .map(|n| today - Days::new(n))
-        .filter(|d| matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
-        .map(|d| MakeUpDay {
-            date: d,
-            name: "调休".into(),
-        })
-        .collect();
-    let terms = vec![
-        Term {
-            number: 1,
-            start: date(y, 8, 1),
-            end: date(y + 1, 1, 31),
-        },
-        Term {
-            number: 2,
-            start: spring,
-            end: date(y + 1, 8, 31),
-        },
-    ];
-    Calendar::new(year, terms, Vec::new(), workdays).unwrap()
-}
-
-fn save_calendar(app: &TestApp, calendar: &Calendar) {
-    let county = Owner::Region(RegionCode::parse(COUNTY).unwrap());
-    app.store
-        .with_conn(|c| calendars::save(c, &Scope::local_operator(), &county, calendar, None))
-        .unwrap();
-}
 
 fn term_number(today: NaiveDate) -> usize {
     let y = SchoolYear::containing(today).start_year();
@@ -231,7 +185,7 @@ both_dbs!(a_case_is_handed_to_the_hukou_county_and_always_has_one_owner);
 
 async fn a_case_is_handed_to_the_hukou_county_and_always_has_one_owner(app: TestApp) {
     let today = today_shanghai();
-    save_calendar(&app, &calendar(today));
+    save_county_calendar(&app, &recent_school_days(today));
     let kid = child(&app, "杨小军", 1, "520521001000", "in_school");
     skip_days(&app, kid, 5);
     assert_eq!(state_of(&app, kid), EnrolmentState::Suspected);
@@ -463,7 +417,7 @@ both_dbs!(county_settings_reach_the_replay);
 
 async fn county_settings_reach_the_replay(app: TestApp) {
     let today = today_shanghai();
-    save_calendar(&app, &calendar(today));
+    save_county_calendar(&app, &recent_school_days(today));
     let teacher = app.login("teacher1").await;
     let (status, _) = teacher.get_text("/dropout/settings").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "only the bureau");
@@ -581,7 +535,7 @@ both_dbs!(home_teaching_periods_are_summed_against_the_target);
 
 async fn home_teaching_periods_are_summed_against_the_target(app: TestApp) {
     let today = today_shanghai();
-    save_calendar(&app, &calendar(today));
+    save_county_calendar(&app, &recent_school_days(today));
     let kid = child(&app, "李小花", 3, "520502101205", "home_taught");
     let teacher = app.api(&app.token("teacher1").await);
     let path = format!("/api/v1/children/{kid}/records");

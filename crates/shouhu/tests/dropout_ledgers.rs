@@ -12,6 +12,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 use chrono::{Datelike, NaiveDate, Weekday};
 use common::TestApp;
+use common::fixtures::scope_of;
 use diesel::RunQueryDsl;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -23,18 +24,9 @@ use shouhu_roster::ledger::{LedgerAttempt, attempts_text};
 use shouhu_store::calendars::{self, Owner};
 use shouhu_store::children::{self, Placement};
 use shouhu_store::dropout::{self, AbsenceInput, AttemptInput, CaseFilter, RollCallSubmit};
-use shouhu_store::{Scope, classes, users};
+use shouhu_store::{Scope, classes};
 
 const COUNTY: &str = "520502000000";
-
-fn scope_of(app: &TestApp, username: &str) -> Scope {
-    app.store
-        .with_conn(|c| {
-            let user = users::find_for_login(c, username)?.unwrap();
-            users::scope_for(c, &user, None)
-        })
-        .unwrap()
-}
 
 /// teacher1's school and first class (teacher1 is its head teacher).
 fn placement(app: &TestApp) -> Placement {

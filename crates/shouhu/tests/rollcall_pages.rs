@@ -9,6 +9,7 @@ mod common;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use common::TestApp;
+use common::fixtures::scope_of;
 use diesel::RunQueryDsl;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -17,19 +18,10 @@ use shouhu_domain::{
 };
 use shouhu_store::calendars::{self, Owner};
 use shouhu_store::children::{self, Placement};
-use shouhu_store::{Scope, classes, users};
+use shouhu_store::{Scope, classes};
 
 const COUNTY: &str = "520502000000";
 const NAMES: [&str; 4] = ["杨小花", "龙小军", "吴小梅", "张小刚"];
-
-fn scope_of(app: &TestApp, username: &str) -> Scope {
-    app.store
-        .with_conn(|c| {
-            let user = users::find_for_login(c, username)?.unwrap();
-            users::scope_for(c, &user, None)
-        })
-        .unwrap()
-}
 
 /// teacher1's school and first class (teacher1 is its head teacher).
 fn placement(app: &TestApp) -> Placement {

@@ -14,6 +14,8 @@ use shouhu_store::{DatabaseUrl, Scope, Store, regions};
 
 pub use shouhu::demo::DEMO_PASSWORD;
 
+pub mod fixtures;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Db {
     Sqlite,
