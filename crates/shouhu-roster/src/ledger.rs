@@ -133,7 +133,7 @@ const WIDTHS: [f64; 19] = [
 ];
 
 /// Writes `kind`'s ledger for `scope_name` (a school, township or county name, which heads
-/// the title) to `out`: row 1 the merged title "<scope_name><title>", row 2 "填报日期：<date>"
+/// the title) to `out`: row 1 the merged title `"<scope_name><title>"`, row 2 `"填报日期：<date>"`
 /// (`date` may be empty for the school to fill in), row 3 the headers of [`ledger_headers`],
 /// then one line per row. Returns the number of lines written.
 pub fn write_ledger(
