@@ -195,6 +195,9 @@ async fn a_case_is_worked_through_to_the_childs_return(app: TestApp) {
     assert!(html.contains(CHILD) && html.contains(&format!("/dropout/cases/{case}")));
     assert!(html.contains(SECOND) && html.contains(&format!("/dropout/cases/{back_case}")));
     assert!(html.contains("疑似辍学"));
+    // Each row names the ladder's next step; the case opened yesterday is past its first.
+    assert!(html.contains("电话 · 班主任"), "{html}");
+    assert!(html.contains("class=\"overdue\""), "{html}");
     let (_, html) = t.get_text("/dropout/cases?open=closed").await;
     assert!(!html.contains(CHILD), "not among the closed ones");
 

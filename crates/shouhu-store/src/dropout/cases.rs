@@ -727,3 +727,56 @@ fn close(
         region.as_ref(),
     )
 }
+
+/// Where an open case stands on its ladder, for lists.
+#[derive(Clone, Debug, Serialize)]
+pub struct Progress {
+    pub attempts: usize,
+    /// The next unmet step's method, responsible role and due date.
+    pub next_step: Option<(ReturnMethod, Role, NaiveDate)>,
+    pub overdue: bool,
+}
+
+/// The progress of `cases` (heads the caller already holds): attempts counted and the next
+/// ladder step worked out in two queries, whatever the number of cases.
+pub fn progress_of(
+    conn: &mut Conn,
+    cases: &[CaseHead],
+    today: NaiveDate,
+) -> StoreResult<std::collections::HashMap<i64, Progress>> {
+    let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+    let mut methods: std::collections::HashMap<i64, Vec<ReturnMethod>> =
+        std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, String)> = return_attempts::table
+            .filter(return_attempts::case_id.eq_any(chunk))
+            .select((return_attempts::case_id, return_attempts::method))
+            .load(conn)?;
+        for (case, method) in rows {
+            if let Ok(m) = ReturnMethod::parse(&method) {
+                methods.entry(case).or_default().push(m);
+            }
+        }
+    }
+    let settings = SettingsBook::load(conn)?;
+    Ok(cases
+        .iter()
+        .map(|case| {
+            let tried = methods.remove(&case.id).unwrap_or_default();
+            let next_step = match (&case.closed_on, case.opened_on.parse::<NaiveDate>()) {
+                (None, Ok(opened)) => settings
+                    .at(&case.school_region)
+                    .ladder
+                    .next_due(opened, &tried)
+                    .map(|s| (s.step.method, s.step.role, s.due)),
+                _ => None,
+            };
+            let progress = Progress {
+                attempts: tried.len(),
+                overdue: next_step.is_some_and(|(_, _, due)| due < today),
+                next_step,
+            };
+            (case.id, progress)
+        })
+        .collect())
+}

@@ -18,9 +18,9 @@ mod settings;
 pub mod teaching;
 
 pub use cases::{
-    Attempt, AttemptInput, CaseDetail, CaseFilter, CaseHead, DecisionInput, ReturnInput,
-    ReturnPlanView, StateEvent, case_detail, decide, list_cases, record_attempt, return_child,
-    set_reason,
+    Attempt, AttemptInput, CaseDetail, CaseFilter, CaseHead, DecisionInput, Progress, ReturnInput,
+    ReturnPlanView, StateEvent, case_detail, decide, list_cases, progress_of, record_attempt,
+    return_child, set_reason,
 };
 pub use daily::{DailyRun, rebuild, run_daily};
 pub use recompute::{Enrolment, enrolment_of, recompute};

@@ -112,6 +112,11 @@ struct ListRow {
     open: bool,
     closed: String,
     reason: String,
+    attempts: usize,
+    /// The ladder's next step (method · responsible role), empty when none is left.
+    next_step: String,
+    due: String,
+    overdue: bool,
 }
 
 #[derive(Template)]
@@ -166,10 +171,12 @@ async fn list(
         limit: Some(300),
     };
     let scope = user.scope.clone();
-    let (rows, school_list) = state
+    let (rows, mut progress, school_list) = state
         .store
         .run(move |conn| {
             let rows = case_rows(conn, &scope, &filter)?;
+            let heads: Vec<_> = rows.iter().map(|r| r.head.clone()).collect();
+            let progress = dropout::progress_of(conn, &heads, shouhu_domain::today_shanghai())?;
             let school_list = if scope.school.is_none() {
                 schools::list(conn, &scope, &schools::SchoolFilter::default())?
                     .into_iter()
@@ -178,31 +185,41 @@ async fn list(
             } else {
                 Vec::new()
             };
-            Ok((rows, school_list))
+            Ok((rows, progress, school_list))
         })
         .await?;
     let rows = rows
         .into_iter()
-        .map(|r| ListRow {
-            id: r.head.id,
-            child_name: r.child_name,
-            school_name: r.school_name,
-            class_name: r.class_name,
-            opened_on: r.head.opened_on,
-            state: state_label(&t, &r.head.state),
-            open: r.head.closed_on.is_none(),
-            closed: match (&r.head.closed_on, &r.head.closure) {
-                (Some(on), Some(how)) => format!("{on} {}", closure_label(&t, how)),
-                (Some(on), None) => on.clone(),
-                _ => String::new(),
-            },
-            reason: r
-                .head
-                .leave_reason
-                .as_deref()
-                .and_then(|c| shouhu_domain::LeaveReason::parse(c).ok())
-                .map(|l| t.t(l.label_key()).to_owned())
-                .unwrap_or_default(),
+        .map(|r| {
+            let p = progress.remove(&r.head.id);
+            let next = p.as_ref().and_then(|p| p.next_step);
+            ListRow {
+                attempts: p.as_ref().map_or(0, |p| p.attempts),
+                next_step: next.map_or_else(String::new, |(method, role, _)| {
+                    format!("{} · {}", t.t(method.label_key()), t.t(role.label_key()))
+                }),
+                due: next.map_or_else(String::new, |(_, _, due)| due.to_string()),
+                overdue: p.is_some_and(|p| p.overdue),
+                id: r.head.id,
+                child_name: r.child_name,
+                school_name: r.school_name,
+                class_name: r.class_name,
+                opened_on: r.head.opened_on,
+                state: state_label(&t, &r.head.state),
+                open: r.head.closed_on.is_none(),
+                closed: match (&r.head.closed_on, &r.head.closure) {
+                    (Some(on), Some(how)) => format!("{on} {}", closure_label(&t, how)),
+                    (Some(on), None) => on.clone(),
+                    _ => String::new(),
+                },
+                reason: r
+                    .head
+                    .leave_reason
+                    .as_deref()
+                    .and_then(|c| shouhu_domain::LeaveReason::parse(c).ok())
+                    .map(|l| t.t(l.label_key()).to_owned())
+                    .unwrap_or_default(),
+            }
         })
         .collect();
     let opens = vec![
