@@ -291,30 +291,28 @@ fn settle(
         Some(o) => (o.state, o.since, o.streak),
         None => (EnrolmentState::Enrolled, today, 0),
     };
-    let exists = enrolments::table
-        .find(kid.id)
-        .select(enrolments::child_id)
-        .first::<i64>(conn)
-        .optional()?
-        .is_some();
-    if outcome.is_none() && !exists {
-        return Ok(changed);
-    }
-    let values = (
-        enrolments::school_id.eq(kid.school_id),
-        enrolments::school_region.eq(&kid.school_region),
-        enrolments::state.eq(state.code()),
-        enrolments::since.eq(since.to_string()),
-        enrolments::streak.eq(streak as i32),
-        enrolments::updated_at.eq(now),
-    );
-    if exists {
-        diesel::update(enrolments::table.find(kid.id))
-            .set(values)
-            .execute(conn)?;
-    } else {
+    let since_s = since.to_string();
+    let values = || {
+        (
+            enrolments::school_id.eq(kid.school_id),
+            enrolments::school_region.eq(&kid.school_region),
+            enrolments::state.eq(state.code()),
+            enrolments::since.eq(&since_s),
+            enrolments::streak.eq(streak as i32),
+            enrolments::updated_at.eq(now),
+        )
+    };
+    // Update first, insert only when there was no row: one statement for a child seen before.
+    let updated = diesel::update(enrolments::table.find(kid.id))
+        .set(values())
+        .execute(conn)?;
+    if updated == 0 {
+        if outcome.is_none() {
+            // No history and no state stored: nothing to undo.
+            return Ok(changed);
+        }
         diesel::insert_into(enrolments::table)
-            .values((enrolments::child_id.eq(kid.id), values))
+            .values((enrolments::child_id.eq(kid.id), values()))
             .execute(conn)?;
     }
     let episode = outcome.map(Episode::of).unwrap_or_default();

@@ -1,0 +1,1 @@
+DROP INDEX dropout_cases_child;
