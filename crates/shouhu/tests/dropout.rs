@@ -477,3 +477,49 @@ async fn a_county_threshold_change_applies_to_the_days_already_recorded(app: Tes
     );
     assert_eq!(history, [("suspected".to_owned(), "2026-11-19".to_owned())]);
 }
+
+both_dbs!(a_school_day_without_a_roll_call_is_a_missed_duty_of_the_head_teacher);
+async fn a_school_day_without_a_roll_call_is_a_missed_duty_of_the_head_teacher(app: TestApp) {
+    use common::fixtures::{recent_school_days, save_county_calendar};
+    let today = shouhu_domain::today_shanghai();
+    save_county_calendar(&app, &recent_school_days(today));
+    let class = class_with_children(&app, 1);
+    let day = |n: u64| today.checked_sub_days(chrono::Days::new(n)).unwrap();
+    // Today's taken today; the day before yesterday's only written up today; yesterday's
+    // forgotten.
+    let teacher = scope_of(&app, "teacher1");
+    for n in [2, 0] {
+        let input = RollCallSubmit {
+            class_id: class.id,
+            day: day(n),
+            absences: Vec::new(),
+            version: 0,
+        };
+        app.store
+            .with_conn(|c| dropout::submit(c, &teacher, &input, today))
+            .unwrap();
+    }
+    app.store
+        .with_conn(|c| shouhu_store::duties::rebuild(c, None, day(3), today, |_, _| ()))
+        .unwrap();
+    let duties = rows(
+        &app,
+        &format!(
+            "SELECT period_key AS a, status || ' ' || responsible_role AS b FROM duties \
+             WHERE rule_code = 'roll_call' AND subject_kind = 'class' AND subject_id = {} \
+             AND period_key IN ('{}', '{}', '{}') ORDER BY period_key",
+            class.id,
+            day(2),
+            day(1),
+            day(0)
+        ),
+    );
+    assert_eq!(
+        duties,
+        [
+            (day(2).to_string(), "late head_teacher".to_owned()),
+            (day(1).to_string(), "missed head_teacher".to_owned()),
+            (day(0).to_string(), "done head_teacher".to_owned()),
+        ]
+    );
+}
