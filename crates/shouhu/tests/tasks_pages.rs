@@ -474,6 +474,24 @@ async fn the_rules_page_saves_a_countys_rule_and_refuses_a_stale_version(app: Te
     assert!(html.contains("id=\"conflict\""), "{html}");
     assert!(html.contains("value=\"4\""), "what was typed is kept");
 
+    // A 劝返 step follows its case: its cadence stays, and no calendar duty becomes one.
+    for (code, cadence) in [("return_phone", "month"), ("talk", "case")] {
+        let r = api
+            .client
+            .put(app.url(&format!("/api/v1/duty-rules/{code}?region={COUNTY}")))
+            .bearer_auth(&api.token)
+            .json(&json!({"cadence": cadence}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{code}");
+        let body: Value = r.json().await.unwrap();
+        let why = body["error"]["fields"]["cadence"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(why.starts_with("劝返步骤随个案生成"), "{body}");
+    }
+
     // The API refuses a stale version too, and a role that may not change rules.
     let r = api
         .client

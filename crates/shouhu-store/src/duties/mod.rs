@@ -24,7 +24,7 @@ pub use rules::{RuleInForce, ensure_defaults};
 pub use tasks::{Task, TaskList, TeacherLoad, school_overdue, tasks_for};
 
 use crate::schema::{children, duties, job_runs, schools};
-use crate::{Conn, Scope, StoreResult, clock};
+use crate::{Conn, Scope, StoreError, StoreResult, clock};
 pub(crate) use calendars::CalendarBook;
 use generate::{SchoolRun, Subjects};
 
@@ -267,6 +267,16 @@ pub fn save_rule(
     today: NaiveDate,
 ) -> StoreResult<RuleInForce> {
     crate::transaction(conn, |conn| {
+        // Case duties are opened by dropout cases and calendar duties by the calendar: a rule
+        // keeps its kind, or a county edit could generate 劝返 steps for every child.
+        let all = rules::all(conn)?;
+        let current = rules::in_force(&all, county.as_str())
+            .into_iter()
+            .find(|r| r.rule.code == rule.code);
+        let is_case = |c: shouhu_domain::Cadence| c == shouhu_domain::Cadence::Case;
+        if current.is_some_and(|c| is_case(c.rule.cadence) != is_case(rule.cadence)) {
+            return Err(StoreError::invalid("cadence", "duty_rules.case_cadence"));
+        }
         let saved = rules::save(conn, scope, county, rule, enabled, expected_version)?;
         let schools = affected_schools(conn, Some(county.as_str()), None)?;
         regenerate(
