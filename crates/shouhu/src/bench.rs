@@ -45,6 +45,9 @@ pub enum BenchCommand {
     Dropout(bench_dropout::DropoutArgs),
 }
 
+#[path = "bench_kit.rs"]
+mod bench_kit;
+
 #[path = "bench_duties.rs"]
 mod bench_duties;
 

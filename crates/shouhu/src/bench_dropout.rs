@@ -34,12 +34,11 @@
 //! `--nightly DATE --keep DIR` times the daily run for DATE again on a kept database.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{Days, NaiveDate};
 use clap::Args;
 use shouhu_domain::{
     AbsenceKind, Calendars, Grade, RegionCode, Role, SchoolKind, SchoolYear, name_pinyin,
@@ -53,6 +52,10 @@ use shouhu_store::synthetic::{self, BenchAbsence, BenchChild, BenchRollCall};
 use shouhu_store::users::{self, UserInput};
 use shouhu_store::{DatabaseUrl, Scope, Store, calendars, regions};
 
+use super::bench_kit::{
+    Rng, Step, WorkDir, commit, file_size, fmt_load, load_average, machine, median, mib, peak_kib,
+    ratio, reset_peak, secs, shell_run, shell_version, step, weekday,
+};
 use crate::{demo, operator};
 
 #[derive(Args)]
@@ -101,7 +104,7 @@ pub fn run(args: &DropoutArgs) -> anyhow::Result<()> {
     if let Some(date) = args.nightly {
         return nightly_again(args, date);
     }
-    let dir = WorkDir::new(args.keep.as_deref())?;
+    let dir = WorkDir::new(args.keep.as_deref(), "dropout")?;
     let key = DeploymentKey::load_or_create(&dir.path.join("shouhu.key"))
         .context("benchmark deployment key")?;
     let (url, file) = if args.db == "sqlite" {
@@ -646,126 +649,8 @@ fn add_schools(
 
 const GRADE_WORDS: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
 
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn half(&mut self) -> bool {
-        self.next() & 1 == 1
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Measuring
-
-/// One timed step.
-struct Step {
-    label: String,
-    time: Duration,
-    /// Peak resident set over the step, KiB.
-    peak_kib: Option<u64>,
-    note: String,
-}
-
-impl Step {
-    fn with(mut self, note: String) -> Step {
-        self.note = note;
-        self
-    }
-}
-
-fn step<T>(
-    label: &str,
-    work: impl FnOnce() -> shouhu_store::StoreResult<T>,
-) -> anyhow::Result<(Step, T)> {
-    eprintln!("{label}");
-    reset_peak();
-    let started = Instant::now();
-    let out = work().with_context(|| label.to_owned())?;
-    let time = started.elapsed();
-    eprintln!("  {:.3} s", time.as_secs_f64());
-    Ok((
-        Step {
-            label: label.to_owned(),
-            time,
-            peak_kib: peak_kib(),
-            note: String::new(),
-        },
-        out,
-    ))
-}
-
-fn median<T, E>(
-    runs: usize,
-    mut work: impl FnMut() -> Result<T, E>,
-) -> anyhow::Result<(Duration, T)>
-where
-    anyhow::Error: From<E>,
-{
-    let mut times = Vec::new();
-    let mut last = None;
-    for _ in 0..runs.max(1) {
-        let started = Instant::now();
-        let out = work()?;
-        times.push(started.elapsed());
-        last = Some(out);
-    }
-    times.sort();
-    let out = last.context("no run")?;
-    Ok((times[times.len() / 2], out))
-}
-
-/// Forgets the process's peak resident set so far (Linux), so the next reading is the step's.
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn shell_version(sqlite3: &Path) -> anyhow::Result<String> {
-    let out = Command::new(sqlite3)
-        .arg("--version")
-        .output()
-        .with_context(|| format!("cannot run {}", sqlite3.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text.split_whitespace().next().unwrap_or("?").to_owned())
-}
-
-fn shell_run(sqlite3: &Path, db: &Path, sql: &str) -> anyhow::Result<String> {
-    let out = Command::new(sqlite3).arg(db).arg(sql).output()?;
-    if !out.status.success() {
-        bail!("sqlite3: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn weekday(date: NaiveDate) -> &'static str {
-    match date.weekday() {
-        Weekday::Mon => "Mon",
-        Weekday::Tue => "Tue",
-        Weekday::Wed => "Wed",
-        Weekday::Thu => "Thu",
-        Weekday::Fri => "Fri",
-        Weekday::Sat => "Sat",
-        Weekday::Sun => "Sun",
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Report
@@ -785,33 +670,6 @@ struct Report<'a> {
     scan: Duration,
     scanned: i64,
     shell_scan: Option<Duration>,
-}
-
-fn secs(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s < 0.001 {
-        format!("{:.0} µs", s * 1e6)
-    } else if s < 1.0 {
-        format!("{:.1} ms", s * 1000.0)
-    } else {
-        format!("{s:.2} s")
-    }
-}
-
-fn mib(k: Option<u64>) -> String {
-    k.map(|k| format!("{} MB", k / 1024))
-        .unwrap_or_else(|| "?".to_owned())
-}
-
-fn ratio(a: Duration, b: Duration) -> String {
-    let r = a.as_secs_f64() / b.as_secs_f64().max(1e-9);
-    if r < 0.0001 {
-        format!("{r:.6}×")
-    } else if r < 0.01 {
-        format!("{r:.4}×")
-    } else {
-        format!("{r:.2}×")
-    }
 }
 
 fn states_text(states: &[(String, i64)]) -> String {
@@ -936,110 +794,5 @@ impl Report<'_> {
             );
         }
         s
-    }
-}
-
-fn fmt_load(l: Option<f64>) -> String {
-    l.map(|l| format!("{l:.2}"))
-        .unwrap_or_else(|| "?".to_owned())
-}
-
-fn load_average() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-/// The commit measured: `SHOUHU_BENCH_COMMIT` when set (a build from an exported tree), else
-/// the checkout's HEAD, flagged when the tracked files differ from it.
-fn commit() -> String {
-    if let Ok(c) = std::env::var("SHOUHU_BENCH_COMMIT") {
-        return c;
-    }
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    let Some(head) = git(&["rev-parse", "--short", "HEAD"]) else {
-        return "?".to_owned();
-    };
-    match git(&["status", "--porcelain", "--untracked-files=no"]) {
-        Some(changes) if !changes.is_empty() => format!("{head} with uncommitted changes"),
-        _ => head,
-    }
-}
-
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "?".to_owned());
-    let ram = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|k| k.parse::<u64>().ok())
-        })
-        .map(|k| format!(", {:.0} GB RAM", k as f64 / 1024.0 / 1024.0))
-        .unwrap_or_default();
-    format!("{model}, {cpus} CPUs{ram}")
-}
-
-fn file_size(db: &Path) -> u64 {
-    let wal = PathBuf::from(format!("{}-wal", db.display()));
-    [db, wal.as_path()]
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum()
-}
-
-/// The data directory; a temporary one is removed when the benchmark ends, however it ends.
-struct WorkDir {
-    path: PathBuf,
-    temporary: bool,
-}
-
-impl WorkDir {
-    fn new(given: Option<&Path>) -> anyhow::Result<Self> {
-        let (path, temporary) = match given {
-            Some(p) => (p.to_path_buf(), false),
-            None => (
-                std::env::temp_dir().join(format!("shouhu-bench-dropout-{}", std::process::id())),
-                true,
-            ),
-        };
-        if path.join("shouhu.sqlite3").exists() {
-            bail!(
-                "{} already holds a database (use --nightly DATE to time it again)",
-                path.display()
-            );
-        }
-        std::fs::create_dir_all(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(Self { path, temporary })
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        if self.temporary {
-            let _ = std::fs::remove_dir_all(&self.path);
-        }
     }
 }
