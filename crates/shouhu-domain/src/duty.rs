@@ -277,11 +277,6 @@ impl DutyRule {
         out
     }
 
-    /// Whether a default rule starts switched on.
-    pub fn enabled_by_default(&self) -> bool {
-        true
-    }
-
     /// The rule a 劝返 ladder step of `method` is owed under.
     pub fn return_step_code(method: ReturnMethod) -> String {
         format!("return_{}", method.code())

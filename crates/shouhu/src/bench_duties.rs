@@ -353,7 +353,7 @@ fn load(store: &Store, args: &DutiesArgs) -> anyhow::Result<Loaded> {
     );
     let rules: Vec<DutyRule> = DutyRule::defaults()
         .into_iter()
-        .filter(|r| r.enabled_by_default() && r.subject == SubjectKind::Child)
+        .filter(|r| r.subject == SubjectKind::Child && r.cadence != shouhu_domain::Cadence::Case)
         .collect();
     let (from, year_end) = year_bounds(year);
     let begun: Vec<Vec<Instance>> = rules

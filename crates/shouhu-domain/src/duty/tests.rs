@@ -137,7 +137,6 @@ fn term_and_school_day_rules() {
     );
     assert_eq!(visit.instance_at(d("2027-02-01"), &c), None);
     let roll = rule("roll_call");
-    assert!(!roll.enabled_by_default());
     assert!(
         roll.instance_at(d("2026-10-10"), &c).is_some(),
         "make-up day"

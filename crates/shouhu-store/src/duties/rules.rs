@@ -63,7 +63,7 @@ pub fn ensure_defaults(conn: &mut Conn) -> StoreResult<usize> {
         let insert = diesel::insert_into(duty_rules::table).values((
             duty_rules::code.eq(&rule.code),
             duty_rules::body.eq(body(&rule)?),
-            duty_rules::enabled.eq(rule.enabled_by_default()),
+            duty_rules::enabled.eq(true),
             duty_rules::updated_by.eq("system"),
             duty_rules::updated_at.eq(now),
         ));
