@@ -199,6 +199,21 @@ async fn five_unexcused_school_days_make_suspected_then_dropout_then_return(app:
     );
     assert_eq!(steps[0].1, "2026-11-18");
     assert_eq!(steps[4].1, "2026-12-17");
+    // The upper rungs are the township's and the county's own tasks.
+    let rungs = |username: &str| {
+        let scope = scope_of(&app, username);
+        let list = app
+            .store
+            .with_conn(|c| shouhu_store::duties::tasks_for(c, &scope, d("2026-12-01")))
+            .unwrap();
+        [list.overdue, list.today, list.this_week, list.later]
+            .concat()
+            .into_iter()
+            .map(|t| t.rule_code)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rungs("minzheng"), ["return_township"]);
+    assert_eq!(rungs("bureau"), ["return_county"]);
 
     // No roll calls after: the days are unknown, the suspicion stands until it lapses.
     let run = |day: &str| {

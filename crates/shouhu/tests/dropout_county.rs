@@ -320,6 +320,23 @@ async fn a_case_is_handed_to_the_hukou_county_and_always_has_one_owner(app: Test
         "a double submit changes nothing"
     );
     assert_eq!(the_owner(&app, kid), (case_id, DAFANG.to_owned()));
+    // The county's rung of the ladder is now the receiving bureau's task, not the old one's.
+    let county_rung = |username: &str| {
+        let scope = scope_of(&app, username);
+        let list = app
+            .store
+            .with_conn(|c| shouhu_store::duties::tasks_for(c, &scope, today_shanghai()))
+            .unwrap();
+        [list.overdue, list.today, list.this_week, list.later]
+            .concat()
+            .iter()
+            .any(|t| t.rule_code == "return_county" && t.subject_id == kid)
+    };
+    assert!(county_rung("dafang"));
+    assert!(!county_rung("bureau"));
+    let (status, html) = receiver.get_text("/tasks").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("杨小军"), "{html}");
 
     // History kept: the same case, its attempt and its events.
     let after = app

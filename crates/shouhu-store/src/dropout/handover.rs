@@ -298,6 +298,18 @@ pub fn answer_handover(
                 dropout_cases::updated_at.eq(now),
             ))
             .execute(conn)?;
+            // The officers' rungs still to come are the new owner county's to climb.
+            diesel::update(crate::schema::duties::table)
+                .filter(
+                    crate::schema::duties::period_key.like(format!("case-{}-step-%", row.case_id)),
+                )
+                .filter(crate::schema::duties::status.eq(shouhu_domain::DutyStatus::Open.code()))
+                .filter(crate::schema::duties::responsible_role.eq_any([
+                    shouhu_domain::Role::Bureau.code(),
+                    shouhu_domain::Role::CivilAffairs.code(),
+                ]))
+                .set(crate::schema::duties::school_region.eq(&row.to_region))
+                .execute(conn)?;
         }
         let region = RegionCode::parse(&case.school_region).ok();
         let (kind, verb) = if accept {

@@ -143,6 +143,11 @@ pub fn tasks_for(conn: &mut Conn, scope: &Scope, today: NaiveDate) -> StoreResul
             let (low, high) = scope.region_bounds();
             query = query.filter(children::residence_region.between(low, high));
         }
+        // The township's and the county's rungs of a 劝返 ladder, in their region.
+        Role::CivilAffairs | Role::Bureau => {
+            let (low, high) = scope.region_bounds();
+            query = query.filter(duties::school_region.between(low, high));
+        }
         _ => return Ok(TaskList::default()),
     }
     let rows: Vec<Row> = query

@@ -52,6 +52,16 @@ pub fn add_nav(role: shouhu_domain::Role, nav: &mut Vec<crate::pages::frame::Nav
             key: "nav.compliance",
         });
     }
+    // Officers' own duties are the upper rungs of 劝返 ladders.
+    if matches!(
+        role,
+        shouhu_domain::Role::Bureau | shouhu_domain::Role::CivilAffairs
+    ) {
+        nav.push(NavItem {
+            href: "/tasks",
+            key: "nav.tasks",
+        });
+    }
     if rules::may_edit(role) {
         nav.push(NavItem {
             href: "/duty-rules",
