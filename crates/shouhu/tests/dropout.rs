@@ -129,7 +129,7 @@ fn roll_call(app: &TestApp, class: &Class, day: &str, absent: &[(i64, AbsenceKin
 fn state(app: &TestApp, child: i64) -> (EnrolmentState, u32) {
     let e = app
         .store
-        .with_conn(|c| dropout::enrolment_of(c, child))
+        .with_conn(|c| dropout::enrolment_of(c, &Scope::local_operator(), child))
         .unwrap();
     (e.state, e.streak)
 }

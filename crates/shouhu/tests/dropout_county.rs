@@ -116,7 +116,7 @@ fn skip_days(app: &TestApp, child: i64, days: u64) {
 
 fn state_of(app: &TestApp, child: i64) -> EnrolmentState {
     app.store
-        .with_conn(|c| dropout::enrolment_of(c, child))
+        .with_conn(|c| dropout::enrolment_of(c, &Scope::local_operator(), child))
         .unwrap()
         .state
 }

@@ -292,7 +292,7 @@ fn suspected_child(app: &TestApp, n: u32) -> (i64, i64) {
     }
     let state = app
         .store
-        .with_conn(|c| dropout::enrolment_of(c, child))
+        .with_conn(|c| dropout::enrolment_of(c, &Scope::local_operator(), child))
         .unwrap()
         .state;
     assert_eq!(state.code(), "suspected", "five unexcused school days");

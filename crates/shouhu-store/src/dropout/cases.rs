@@ -12,7 +12,7 @@ use shouhu_domain::{
 
 use super::county_of;
 use super::ladder_duties::{self, CaseAt};
-use super::recompute::{Episode, enrolment_of, recompute};
+use super::recompute::{Episode, recompute, stored_enrolment};
 use super::settings::SettingsBook;
 use crate::schema::{
     children, dropout_cases, enrolment_decisions, enrolment_events, return_attempts, return_plans,
@@ -546,7 +546,7 @@ pub fn decide(
     crate::transaction(conn, |conn| {
         // Reaching the file through the children module keeps its scope rules in one place.
         let child = crate::children::summary_of(conn, scope, input.child_id)?;
-        let now_state = enrolment_of(conn, child.id)?.state;
+        let now_state = stored_enrolment(conn, child.id)?.state;
         if input.kind == DecisionKind::Return || input.kind.apply(now_state).is_none() {
             return Err(StoreError::invalid("kind", "dropout.transition"));
         }
@@ -564,7 +564,7 @@ pub fn decide(
             ))
             .execute(conn)?;
         recompute(conn, scope, &[child.id], today, input.kind.label_zh())?;
-        Ok(enrolment_of(conn, child.id)?.state)
+        Ok(stored_enrolment(conn, child.id)?.state)
     })
 }
 

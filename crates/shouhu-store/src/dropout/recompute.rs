@@ -30,8 +30,15 @@ pub struct Enrolment {
     pub streak: u32,
 }
 
-/// The stored state (在读 for a child with no dropout history).
-pub fn enrolment_of(conn: &mut Conn, child_id: i64) -> StoreResult<Enrolment> {
+/// Where a child the caller may see stands (在读 for a child with no dropout history).
+pub fn enrolment_of(conn: &mut Conn, scope: &Scope, child_id: i64) -> StoreResult<Enrolment> {
+    // The children module keeps the scope rules of a file; absent and out of reach look alike.
+    let child = crate::children::summary_of(conn, scope, child_id)?;
+    stored_enrolment(conn, child.id)
+}
+
+/// The stored state of a child already in the caller's reach.
+pub(crate) fn stored_enrolment(conn: &mut Conn, child_id: i64) -> StoreResult<Enrolment> {
     let row: Option<(String, String, i32)> = enrolments::table
         .find(child_id)
         .select((enrolments::state, enrolments::since, enrolments::streak))

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use shouhu_domain::{
     AttemptOutcome, DecisionKind, EnrolmentState, Grade, LeaveReason, ReturnMethod, today_shanghai,
 };
-use shouhu_store::children;
 use shouhu_store::dropout::{
     self, Attempt, AttemptInput, CaseDetail, CaseFilter, DecisionInput, ReturnInput,
 };
@@ -682,7 +681,7 @@ pub async fn decide(
         .store
         .run(move |conn| {
             dropout::decide(conn, &scope, &input, today_shanghai())?;
-            dropout::enrolment_of(conn, child_id)
+            dropout::enrolment_of(conn, &scope, child_id)
         })
         .await?;
     Ok(created(
@@ -721,10 +720,7 @@ pub async fn enrolment(
 ) -> AppResult<Json<EnrolmentView>> {
     let e = state
         .store
-        .run(move |conn| {
-            let child = children::summary_of(conn, &scope, child_id)?;
-            dropout::enrolment_of(conn, child.id)
-        })
+        .run(move |conn| dropout::enrolment_of(conn, &scope, child_id))
         .await?;
     Ok(Json(enrolment_view(e)))
 }

@@ -137,7 +137,7 @@ fn load(conn: &mut shouhu_store::Conn, scope: &Scope, id: i64) -> StoreResult<Lo
     let detail = dropout::case_detail(conn, scope, id)?;
     let summary = children::summary_of(conn, scope, detail.case.child_id).ok();
     let enrolment = match &summary {
-        Some(s) => Some(dropout::enrolment_of(conn, s.id)?),
+        Some(s) => Some(dropout::enrolment_of(conn, scope, s.id)?),
         None => None,
     };
     let owner_name = RegionCode::parse(&detail.case.owner_region)
