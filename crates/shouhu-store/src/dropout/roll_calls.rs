@@ -432,8 +432,8 @@ pub struct ImportedAbsences {
     pub added: usize,
     pub unchanged: usize,
     pub roll_calls_created: usize,
-    /// (sheet row, Chinese message); when any, nothing was written.
-    pub problems: Vec<(u32, String)>,
+    /// (sheet row, message-catalog key); when any, nothing was written.
+    pub problems: Vec<(u32, &'static str)>,
 }
 
 /// Enters absences from a sheet into their classes' roll calls (created where missing), all
@@ -493,19 +493,19 @@ pub fn import_absences(
             })
             .collect();
         let problem = match matches.as_slice() {
-            [] => Some("本校没有与此行相符的学生".to_owned()),
-            [_, _, ..] => Some("本校有多名同名学生，请填写身份证号或班级".to_owned()),
-            [k] if k.3.is_none() => Some("该学生未分班，无法登记点名".to_owned()),
+            [] => Some("roll_call.import.no_match"),
+            [_, _, ..] => Some("roll_call.import.ambiguous"),
+            [k] if k.3.is_none() => Some("roll_call.import.no_class"),
             [k] if !scope.covers_class(k.3.unwrap_or_default()) => {
-                Some("该学生不在您负责的班级".to_owned())
+                Some("roll_call.import.not_your_class")
             }
-            _ if row.day > today => Some("缺勤日期不能晚于今天".to_owned()),
-            _ if !calendars.is_school_day(row.day) => Some("这一天不是上课日".to_owned()),
+            _ if row.day > today => Some("roll_call.import.future_day"),
+            _ if !calendars.is_school_day(row.day) => Some("roll_call.import.not_school_day"),
             [k] => {
                 let class = k.3.unwrap_or_default();
                 let list = by_call.entry((class, row.day)).or_default();
                 if list.iter().any(|a| a.child_id == k.0) {
-                    Some("同一学生同一天登记了两次".to_owned())
+                    Some("roll_call.import.twice")
                 } else {
                     list.push(AbsenceInput {
                         child_id: k.0,

@@ -19,6 +19,7 @@ use utoipa::{OpenApi, ToSchema};
 use super::super::{ApiJson, ApiPath, ApiQuery, ErrorBody, Fields, instant};
 use crate::auth::ApiUser;
 use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
 use crate::pages::dropout::rollcall::upload::{
     SheetOutcome, SheetProblem, Unread, enter_sheet, read_form,
 };
@@ -364,6 +365,7 @@ pub async fn put(
 )]
 pub async fn import(
     State(state): State<AppState>,
+    t: Tr,
     ApiUser { scope, .. }: ApiUser,
     ApiPath(school_id): ApiPath<i64>,
     multipart: Result<Multipart, MultipartRejection>,
@@ -385,17 +387,7 @@ pub async fn import(
     let key = state.store.key();
     let outcome = state
         .store
-        .run(move |conn| {
-            enter_sheet(
-                conn,
-                &scope,
-                &key,
-                school_id,
-                &bytes,
-                &name,
-                today_shanghai(),
-            )
-        })
+        .run(move |conn| enter_sheet(conn, &t, &scope, &key, school_id, &bytes, &name))
         .await?;
     match outcome {
         SheetOutcome::Entered(r) => Ok(Json(ImportedAbsences {

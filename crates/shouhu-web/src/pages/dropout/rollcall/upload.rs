@@ -7,7 +7,6 @@ use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use shouhu_domain::today_shanghai;
 use shouhu_roster::absence_sheet::{AbsenceSheetError, absence_template, read_absences};
 use shouhu_store::crypto::DeploymentKey;
@@ -45,13 +44,14 @@ pub(crate) enum SheetOutcome {
 /// nothing.
 pub(crate) fn enter_sheet(
     conn: &mut Conn,
+    t: &Tr,
     scope: &Scope,
     key: &DeploymentKey,
     school_id: i64,
     bytes: &[u8],
     file_name: &str,
-    today: NaiveDate,
 ) -> StoreResult<SheetOutcome> {
+    let today = today_shanghai();
     let (lines, problems) = match read_absences(bytes, file_name) {
         Ok(read) => read,
         Err(AbsenceSheetError::NoHeader { missing }) => {
@@ -99,10 +99,10 @@ pub(crate) fn enter_sheet(
             report
                 .problems
                 .into_iter()
-                .map(|(row, message)| SheetProblem {
+                .map(|(row, key)| SheetProblem {
                     row,
                     column: String::new(),
-                    message,
+                    message: t.t(key).to_owned(),
                 })
                 .collect(),
         ))
@@ -230,7 +230,10 @@ pub async fn upload(
     let key = state.store.key();
     let outcome = state
         .store
-        .run(move |conn| enter_sheet(conn, &scope, &key, school, &bytes, &name, today_shanghai()))
+        .run({
+            let t = t.clone();
+            move |conn| enter_sheet(conn, &t, &scope, &key, school, &bytes, &name)
+        })
         .await?;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     match outcome {
