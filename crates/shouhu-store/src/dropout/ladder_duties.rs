@@ -7,7 +7,7 @@ use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
 use shouhu_domain::{DutyRule, DutyStatus, Ladder, Role, SubjectKind};
 
-use crate::duties::{self, Subject};
+use crate::duties::{self, RuleInForce, Subject};
 use crate::schema::duties as duty_rows;
 use crate::{Conn, StoreResult, clock};
 
@@ -26,16 +26,17 @@ fn step_key(case_id: i64, index: usize) -> String {
     format!("case-{case_id}-step-{}", index + 1)
 }
 
-fn rule_id(conn: &mut Conn, code: &str) -> StoreResult<Option<i64>> {
-    Ok(duties::rules::all(conn)?
-        .into_iter()
+fn rule_id(rules: &[RuleInForce], code: &str) -> Option<i64> {
+    rules
+        .iter()
         .find(|r| r.region_code.is_none() && r.rule.code == code)
-        .map(|r| r.id))
+        .map(|r| r.id)
 }
 
 #[allow(clippy::too_many_arguments)] // one row's columns
 fn insert(
     conn: &mut Conn,
+    rules: &[RuleInForce],
     at: &CaseAt<'_>,
     code: &str,
     role: Role,
@@ -43,7 +44,7 @@ fn insert(
     start: NaiveDate,
     due: NaiveDate,
 ) -> StoreResult<()> {
-    let Some(rule_id) = rule_id(conn, code)? else {
+    let Some(rule_id) = rule_id(rules, code) else {
         return Ok(());
     };
     let exists = duty_rows::table
@@ -95,11 +96,13 @@ pub(crate) fn open_steps(
     opened: NaiveDate,
     today: NaiveDate,
 ) -> StoreResult<()> {
+    let rules = duties::rules::all(conn)?;
     for (i, step) in ladder.steps().iter().enumerate() {
         let code = DutyRule::return_step_code(step.method);
         let due = Ladder::due(opened, step);
         insert(
             conn,
+            &rules,
             at,
             &code,
             step.role,
@@ -108,7 +111,8 @@ pub(crate) fn open_steps(
             due,
         )?;
     }
-    refresh(conn, at.child_id, opened, today)
+    duties::refresh_subjects(conn, &rules, &[Subject::Child(at.child_id)], opened, today)?;
+    Ok(())
 }
 
 /// Re-derives the child's duties from `from` on (an attempt was written).
@@ -157,8 +161,10 @@ pub(crate) fn follow_up(
     let start = returned.succ_opt().unwrap_or(returned);
     let due = returned.checked_add_days(Days::new(30)).unwrap_or(returned);
     let key = format!("case-{}-follow-up", at.case_id);
+    let rules = duties::rules::all(conn)?;
     insert(
         conn,
+        &rules,
         at,
         DutyRule::RETURN_FOLLOW_UP,
         Role::HeadTeacher,
@@ -166,5 +172,6 @@ pub(crate) fn follow_up(
         start,
         due,
     )?;
-    refresh(conn, at.child_id, start, today)
+    duties::refresh_subjects(conn, &rules, &[Subject::Child(at.child_id)], start, today)?;
+    Ok(())
 }
