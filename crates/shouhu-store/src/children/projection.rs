@@ -25,9 +25,14 @@ struct Calibers {
     lb_as_of: String,
 }
 
-/// A row's values, ready for insert or update.
+/// A row's values, ready for insert or update. A `None` is written as NULL, by an update too,
+/// and by an insert as NULL rather than `DEFAULT`, so SQLite takes a batch in one statement.
 #[derive(Clone, Insertable, AsChangeset)]
-#[diesel(table_name = children, treat_none_as_null = true)]
+#[diesel(
+    table_name = children,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
 pub(super) struct Columns {
     school_id: i64,
     class_id: Option<i64>,

@@ -27,6 +27,36 @@ use placement::{Place, Placer};
 /// Rows applied per round trip: well under SQLite's 32,766 bound parameters at 26 a row.
 const BATCH: usize = 500;
 
+/// Rows per insert statement on SQLite. A statement of a fixed number of rows is prepared once
+/// and kept in diesel's statement cache; one built per batch cost a sixth of the import's
+/// database thread in writing and preparing its SQL (`perf`, BENCHMARKS.md).
+const CHUNK: usize = 100;
+
+/// Inserts `rows` on SQLite with `INSERT OR IGNORE`, `CHUNK` rows to a statement and the rest one
+/// by one, so that only two statements are ever prepared; returns how many were written.
+macro_rules! insert_cached {
+    ($c:expr, $table:expr, $rows:expr) => {{
+        let mut written = 0;
+        for chunk in $rows.chunks(CHUNK) {
+            match <&[_; CHUNK]>::try_from(chunk) {
+                Ok(full) => {
+                    written += diesel::insert_or_ignore_into($table)
+                        .values(full)
+                        .execute($c)?
+                }
+                Err(_) => {
+                    for one in chunk {
+                        written += diesel::insert_or_ignore_into($table)
+                            .values(std::array::from_ref(one))
+                            .execute($c)?;
+                    }
+                }
+            }
+        }
+        written
+    }};
+}
+
 /// One parsed sheet row and where the sheet places the child.
 #[derive(Clone, Debug)]
 pub struct ImportRow {
@@ -147,8 +177,12 @@ struct Twin {
     birth_date: String,
 }
 
+/// Not `treat_none_as_default_value`, although nothing here is optional: with it diesel takes
+/// every field for one that may be `DEFAULT`, which SQLite's `VALUES` lacks, so it inserted a
+/// batch row by row inside a savepoint, and the savepoint copied each page it touched into a
+/// journal (the same holds for [`Columns`]).
 #[derive(Insertable)]
-#[diesel(table_name = children)]
+#[diesel(table_name = children, treat_none_as_default_value = false)]
 struct NewChild {
     #[diesel(embed)]
     columns: Columns,
@@ -185,8 +219,8 @@ pub fn import(
 ) -> StoreResult<ImportSummary> {
     scope.require(may_edit(scope), "child.import")?;
     let mut summary = None;
+    crate::connection::begin_bulk(conn)?;
     let outcome = conn.transaction(|conn| {
-        crate::connection::begin_bulk(conn)?;
         let mut im = Importer {
             scope,
             key,
@@ -249,9 +283,7 @@ fn insert_rows(conn: &mut Conn, rows: &[NewChild]) -> StoreResult<Vec<(i64, Stri
             let before: Option<i64> = children::table
                 .select(diesel::dsl::max(children::id))
                 .first(c)?;
-            diesel::insert_or_ignore_into(children::table)
-                .values(rows)
-                .execute(c)?;
+            insert_cached!(c, children::table, rows);
             Ok(children::table
                 .filter(children::id.gt(before.unwrap_or(0)))
                 .order(children::id)
@@ -619,9 +651,7 @@ impl Importer<'_> {
             .collect();
         let count = revisions.len();
         let written = match conn {
-            Conn::Sqlite(c) => diesel::insert_or_ignore_into(child_revisions::table)
-                .values(revisions)
-                .execute(c)?,
+            Conn::Sqlite(c) => insert_cached!(c, child_revisions::table, revisions),
             Conn::Postgres(c) => diesel::insert_into(child_revisions::table)
                 .values(revisions)
                 .on_conflict_do_nothing()
