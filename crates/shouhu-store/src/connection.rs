@@ -117,23 +117,29 @@ pub fn revert_migrations(conn: &mut Conn) -> Result<usize, StoreError> {
 const CACHE_KIB: i64 = 32_768;
 const BULK_CACHE_KIB: i64 = 262_144;
 
-/// Readies a transaction for a bulk import. On SQLite: foreign keys checked at commit rather
-/// than per statement, so a multi-row insert cannot abort half-way on them (and needs no
-/// statement journal); and a page cache large enough for a county's indexes, so the one
+/// Readies the connection for a bulk import, before its transaction begins. On SQLite: foreign
+/// keys off, because SQLite keeps a statement journal for every statement that an immediate
+/// foreign key could abort, and copying each touched page into it took a fifth of an import's
+/// database time (`perf`, BENCHMARKS.md); the importer takes every school, class and region it
+/// writes from rows it has just read in the same transaction, and each revision's child from
+/// the insert itself. And a page cache large enough for a county's indexes, so the one
 /// transaction does not spill and rewrite them in the WAL. PostgreSQL needs neither.
 pub(crate) fn begin_bulk(conn: &mut Conn) -> Result<(), StoreError> {
     if let Conn::Sqlite(c) = conn {
         c.batch_execute(&format!(
-            "PRAGMA defer_foreign_keys = ON; PRAGMA cache_size = -{BULK_CACHE_KIB};"
+            "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -{BULK_CACHE_KIB};"
         ))?;
     }
     Ok(())
 }
 
-/// Gives back the bulk import's page cache once its transaction has ended.
+/// Gives the connection back as [`SqliteSettings`] left it once the bulk import's transaction
+/// has ended.
 pub(crate) fn end_bulk(conn: &mut Conn) -> Result<(), StoreError> {
     if let Conn::Sqlite(c) = conn {
-        c.batch_execute(&format!("PRAGMA cache_size = -{CACHE_KIB};"))?;
+        c.batch_execute(&format!(
+            "PRAGMA foreign_keys = ON; PRAGMA cache_size = -{CACHE_KIB};"
+        ))?;
     }
     Ok(())
 }
