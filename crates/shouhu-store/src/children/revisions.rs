@@ -75,13 +75,25 @@ fn leaves_at(
 
 /// The changes of a file's first revision, as stored, for callers that know the names of the
 /// school and class already (an import places thousands of files in a few classes).
+/// The same text as a diff from nothing, written straight from the leaves: an import writes
+/// one per child, and building the diff's second map cost a tenth of its sealing thread.
 pub(super) fn first_changes(
     file: &ChildFile,
     school: &str,
     class: Option<&str>,
 ) -> StoreResult<String> {
-    let changes = masking::diff(&BTreeMap::new(), &leaves_at(file, school, class)?);
-    serde_json::to_string(&changes).map_err(|e| StoreError::Internal(e.to_string()))
+    serde_json::to_string(&Created(&leaves_at(file, school, class)?))
+        .map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+/// Every leaf as `[before, after]` with nothing before, as [`masking::diff`] from an empty map
+/// has it (leaves are never empty).
+struct Created<'a>(&'a BTreeMap<String, String>);
+
+impl Serialize for Created<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, ["", v.as_str()])))
+    }
 }
 
 pub(super) fn record(
@@ -160,4 +172,29 @@ pub fn compare(
         state
     };
     Ok(masking::diff(&state_at(from), &state_at(to)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_first_revision_is_the_diff_from_nothing() {
+        let file = super::super::parse_file(json!({
+            "name": "张三", "sex": "male", "ethnicity": "han", "birth_date": "2015-03-01",
+            "id_doc_type": "resident_id_card", "residence_region": "520502101205",
+            "schooling": "in_school", "health": {"kind": "healthy"},
+            "father": {"name": "张建国", "phone": "13812345678"},
+        }))
+        .unwrap();
+        let leaves = leaves_at(&file, "沙土镇中心小学", Some("四年级（4）班")).unwrap();
+        let diff = masking::diff(&BTreeMap::new(), &leaves);
+        let first = first_changes(&file, "沙土镇中心小学", Some("四年级（4）班")).unwrap();
+        assert_eq!(first, serde_json::to_string(&diff).unwrap());
+        assert!(
+            first.contains(r#""father.phone":["","138****5678"]"#),
+            "{first}"
+        );
+    }
 }
