@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// Imports and exports allocate a few small values per cell; glibc's malloc spent a quarter of
+/// an import's CPU on them, mimalloc a fraction of that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
