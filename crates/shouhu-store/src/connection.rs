@@ -139,6 +139,20 @@ pub(crate) fn begin_bulk(conn: &mut Conn) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A SQLite connection set up as a bulk import's is: the pool's settings, then [`begin_bulk`].
+/// For benchmarks that time SQLite alone doing an import's writes, on equal terms.
+pub fn sqlite_bulk_connection(path: &str) -> Result<SqliteConnection, StoreError> {
+    let mut conn = establish(&DatabaseUrl::Sqlite(path.to_owned()))?;
+    SqliteSettings
+        .on_acquire(&mut conn)
+        .map_err(|e| StoreError::Connect(e.to_string()))?;
+    begin_bulk(&mut conn)?;
+    match conn {
+        Conn::Sqlite(c) => Ok(c),
+        Conn::Postgres(_) => Err(StoreError::Internal("not a SQLite file".into())),
+    }
+}
+
 /// Gives the connection back as [`SqliteSettings`] left it once the bulk import's transaction
 /// has ended.
 pub(crate) fn end_bulk(conn: &mut Conn) -> Result<(), StoreError> {

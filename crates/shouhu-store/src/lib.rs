@@ -26,7 +26,9 @@ pub mod synthetic;
 pub mod users;
 
 pub use clock::now_ms;
-pub use connection::{Conn, DatabaseUrl, establish, revert_migrations, run_migrations};
+pub use connection::{
+    Conn, DatabaseUrl, establish, revert_migrations, run_migrations, sqlite_bulk_connection,
+};
 pub use error::{StoreError, StoreResult};
 pub use scope::{Actor, Scope};
 

@@ -13,7 +13,9 @@
 //! - C into the empty database 2 and into the full database 1, beside calamine alone reading C;
 //!   and, for comparison only, the shell's `.import` of C's rows (written again as CSV) into an
 //!   empty indexed table and into the one holding A and B, beside the same read;
-//! - database 2 exported to xlsx, beside rust_xlsxwriter alone writing the exported cells.
+//! - database 2 exported to xlsx, beside rust_xlsxwriter alone writing the exported cells;
+//! - for comparison only, SQLite alone writing the children and revisions the xlsx import wrote
+//!   (copied from database 2) into an empty database and into database 1, beside the same read.
 //!
 //! Wall times are taken around each child process (start-up included, as a user waits for it);
 //! the in-process anchors are the median of three runs. Every summary line (and the anchor
@@ -21,6 +23,7 @@
 
 mod anchors;
 mod data;
+mod floor;
 mod process;
 mod report;
 
@@ -184,16 +187,41 @@ pub fn run(args: &RosterArgs) -> anyhow::Result<()> {
         theirs: Run::of(write),
         target: Target::TimeAtMost(1.5),
     });
+
+    // Not a target either: SQLite alone writing the rows the xlsx import wrote (database 2
+    // holds just those), into a new database and into database 1, whose size is taken first.
+    let full_size = report::file_size(&db1.join("shouhu.sqlite3"));
+    for (into, label, before) in [
+        (at("floor.sqlite3"), "an empty database", 0),
+        (
+            db1.join("shouhu.sqlite3"),
+            "database 1",
+            2 * args.rows + args.xlsx_rows,
+        ),
+    ] {
+        eprintln!("SQLite alone copying database 2's children into {label}");
+        let copied = floor::copy_children(&into, &db2.join("shouhu.sqlite3"))?;
+        xlsx_context.push(report::Context {
+            case: format!(
+                "SQLite alone writing the xlsx import's children and revisions into {label} \
+                 ({before} children before): `INSERT … SELECT`, one transaction, the import's \
+                 settings"
+            ),
+            rows: args.xlsx_rows,
+            run: Run::of(copied),
+            beside: "calamine alone reading C".to_owned(),
+            anchor: read,
+        });
+    }
     let report = Report {
         shell_version: shell.version.clone(),
         load: [load_before, report::load_average()],
         sizes: [
-            ("CSV A", a),
-            ("xlsx C", c),
-            ("export", e),
-            ("database 1 at the end", db1.join("shouhu.sqlite3")),
-        ]
-        .map(|(label, p)| (label, report::file_size(&p))),
+            ("CSV A", report::file_size(&a)),
+            ("xlsx C", report::file_size(&c)),
+            ("export", report::file_size(&e)),
+            ("database 1 after the imports", full_size),
+        ],
         lines,
         context: xlsx_context,
     };
