@@ -139,7 +139,7 @@ pub(crate) fn begin_bulk(conn: &mut Conn) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A SQLite connection set up as a bulk import's is: the pool's settings, then [`begin_bulk`].
+/// A SQLite connection set up as a bulk import's is: the pool's settings, then `begin_bulk`'s.
 /// For benchmarks that time SQLite alone doing an import's writes, on equal terms.
 pub fn sqlite_bulk_connection(path: &str) -> Result<SqliteConnection, StoreError> {
     let mut conn = establish(&DatabaseUrl::Sqlite(path.to_owned()))?;
