@@ -53,8 +53,12 @@ enum Kind {
 
 impl Kind {
     fn mask(self, value: &Value) -> Value {
+        Value::String(self.masked_text(value))
+    }
+
+    fn masked_text(self, value: &Value) -> String {
         let text = value.as_str().unwrap_or_default();
-        let masked = match self {
+        match self {
             Kind::Document => IdCardNo::parse(text)
                 .map(|n| n.masked())
                 .unwrap_or_else(|_| HIDDEN_TEXT.to_owned()),
@@ -63,8 +67,7 @@ impl Kind {
                 .unwrap_or_else(|_| HIDDEN_TEXT.to_owned()),
             Kind::Address => mask_address(text),
             Kind::Text => HIDDEN_TEXT.to_owned(),
-        };
-        Value::String(masked)
+        }
     }
 
     /// Volunteers keep masked phones (they log calls) but lose everything else.
@@ -141,36 +144,48 @@ pub fn restore(doc: &mut Value, current: &Value) {
     }
 }
 
-/// The file as `path → text` leaves (`father.phone`, `guardians.0.name`), for diffs.
-pub fn flatten(doc: &Value) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    walk(doc, String::new(), &mut out);
+/// The file as `path → text` leaves (`father.phone`, `guardians.0.name`), sorted by path, as a
+/// reader with `visibility` sees them (what [`apply`] leaves), for diffs. One pass over the tree
+/// that masks as it goes: every save and every imported row comes through here.
+pub fn leaves(doc: &Value, visibility: Visibility) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(48);
+    walk(doc, visibility, &mut String::with_capacity(48), &mut out);
+    // Keys come sorted level by level, which is path order except for array indices past 9.
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
-fn walk(value: &Value, path: String, out: &mut BTreeMap<String, String>) {
-    let join = |key: &str| {
-        if path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{path}.{key}")
+fn walk(value: &Value, visibility: Visibility, path: &mut String, out: &mut Vec<(String, String)>) {
+    let mut nested = |key: &str, value: &Value, path: &mut String| {
+        let len = path.len();
+        if len > 0 {
+            path.push('.');
         }
+        path.push_str(key);
+        match sensitivity(key) {
+            _ if value.is_null() => {}
+            None => walk(value, visibility, path, out),
+            Some(_) if visibility == Visibility::Revealed => walk(value, visibility, path, out),
+            Some(kind) if visibility == Visibility::Hidden && kind.hidden_from_volunteers() => {}
+            Some(kind) => {
+                let masked = kind.masked_text(value);
+                if !masked.is_empty() {
+                    out.push((path.clone(), masked));
+                }
+            }
+        }
+        path.truncate(len);
     };
     match value {
-        Value::Null => {}
-        Value::Object(map) => map.iter().for_each(|(k, v)| walk(v, join(k), out)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| nested(k, v, path)),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .for_each(|(i, v)| walk(v, join(&i.to_string()), out)),
+            .for_each(|(i, v)| nested(&i.to_string(), v, path)),
+        Value::Null | Value::Bool(false) => {}
         Value::String(s) if s.is_empty() => {}
-        Value::String(s) => {
-            out.insert(path, s.clone());
-        }
-        Value::Bool(false) => {}
-        other => {
-            out.insert(path, other.to_string());
-        }
+        Value::String(s) => out.push((path.clone(), s.clone())),
+        other => out.push((path.clone(), other.to_string())),
     }
 }
 
@@ -210,6 +225,58 @@ mod tests {
         })
     }
 
+    fn flatten(doc: &Value, visibility: Visibility) -> BTreeMap<String, String> {
+        leaves(doc, visibility).into_iter().collect()
+    }
+
+    /// What `leaves` must equal: the document as `apply` leaves it, walked with nothing skipped
+    /// but empty leaves (null, false, "").
+    fn applied_then_walked(doc: &Value, visibility: Visibility) -> Vec<(String, String)> {
+        fn walk(value: &Value, path: &str, out: &mut Vec<(String, String)>) {
+            let join = |key: &str| [path, key].join(".").trim_start_matches('.').to_owned();
+            match value {
+                Value::Object(map) => map.iter().for_each(|(k, v)| walk(v, &join(k), out)),
+                Value::Array(items) => {
+                    (0..items.len()).for_each(|i| walk(&items[i], &join(&i.to_string()), out))
+                }
+                Value::Null | Value::Bool(false) => {}
+                Value::String(s) if s.is_empty() => {}
+                Value::String(s) => out.push((path.to_owned(), s.clone())),
+                other => out.push((path.to_owned(), other.to_string())),
+            }
+        }
+        let mut applied = doc.clone();
+        apply(&mut applied, visibility);
+        let mut out = Vec::new();
+        walk(&applied, "", &mut out);
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn leaves_are_the_masked_document_walked() {
+        let mut busy = doc();
+        busy["notes"] = json!("");
+        busy["key_child"] = json!(true);
+        busy["boarding"] = json!(false);
+        busy["grade"] = json!(4);
+        busy["mother"] = json!({"name": "王芳", "phone": null, "id_number": "52050219900101"});
+        busy["siblings"] = json!(
+            (0..12)
+                .map(|i| json!({"name": format!("兄弟{i}"), "address": ""}))
+                .collect::<Vec<_>>()
+        );
+        for d in [doc(), busy, json!("只是一段文字"), json!(null)] {
+            for v in [Visibility::Masked, Visibility::Hidden, Visibility::Revealed] {
+                assert_eq!(leaves(&d, v), applied_then_walked(&d, v), "{v:?} {d}");
+            }
+        }
+        let masked = flatten(&doc(), Visibility::Masked);
+        assert_eq!(masked["health"], HIDDEN_TEXT);
+        assert_eq!(masked["guardians.0.phone"], "0857-***1234");
+        assert!(!masked.contains_key("health.kind"));
+    }
+
     #[test]
     fn masked_readers_see_the_shape_but_not_the_values() {
         let mut d = doc();
@@ -225,9 +292,8 @@ mod tests {
 
     #[test]
     fn volunteers_lose_documents_health_and_addresses() {
-        let mut d = doc();
-        apply(&mut d, Visibility::Hidden);
-        let flat = flatten(&d);
+        let d = doc();
+        let flat = flatten(&d, Visibility::Hidden);
         assert!(
             flat.keys().all(|k| !k.contains("id_number")
                 && !k.contains("health")
@@ -270,11 +336,11 @@ mod tests {
 
     #[test]
     fn diffs_name_each_changed_leaf() {
-        let before = flatten(&doc());
+        let before = flatten(&doc(), Visibility::Revealed);
         let mut changed = doc();
         changed["guardians"][0]["name"] = json!("单小河");
         changed["father"]["phone"] = Value::Null;
-        let d = diff(&before, &flatten(&changed));
+        let d = diff(&before, &flatten(&changed, Visibility::Revealed));
         assert_eq!(d.len(), 2);
         assert_eq!(
             d["guardians.0.name"],
