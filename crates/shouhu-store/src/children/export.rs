@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use diesel::prelude::*;
 use shouhu_domain::ChildFile;
 
-use super::list::{ChildFilter, ChildSummary, SealedPage, list, page_with_files, search};
+use super::list::{ChildFilter, ExportPlace, SealedPage, list, page_with_files, search};
 use super::{may_reveal, unseal};
 use crate::crypto::DeploymentKey;
 use crate::schema::children;
@@ -33,13 +33,14 @@ pub struct ExportRequest {
     pub description: String,
 }
 
-/// Calls `each` with every file in scope and filter, in pinyin order; returns how many.
+/// Calls `each` with every file in scope and filter and where its child is on roll, in pinyin
+/// order; returns how many.
 pub fn export(
     conn: &mut Conn,
     scope: &Scope,
     key: &DeploymentKey,
     request: &ExportRequest,
-    each: &mut dyn FnMut(&ChildSummary, ChildFile) -> StoreResult<()>,
+    each: &mut dyn FnMut(&ExportPlace, ChildFile) -> StoreResult<()>,
 ) -> StoreResult<usize> {
     let purpose = request.purpose.trim();
     if request.with_sensitive {
@@ -59,8 +60,8 @@ pub fn export(
         let mut count = 0;
         // An error on this side drops `opened`, which stops the other two at their next page.
         let written: StoreResult<()> = opened.iter().try_for_each(|page: Vec<Opened>| {
-            page.into_iter().try_for_each(|(summary, file)| {
-                each(&summary, file?)?;
+            page.into_iter().try_for_each(|(place, file)| {
+                each(&place, file?)?;
                 count += 1;
                 StoreResult::Ok(())
             })
@@ -103,8 +104,8 @@ pub fn export(
     Ok(count)
 }
 
-/// A file as the writer gets it: its summary and the file unsealed, or why it could not be.
-type Opened = (ChildSummary, StoreResult<ChildFile>);
+/// A file as the writer gets it: its place and the file unsealed, or why it could not be.
+type Opened = (ExportPlace, StoreResult<ChildFile>);
 
 /// Sends every page of files in scope and filter, in the list's order, until done or until
 /// nobody listens.
@@ -112,7 +113,7 @@ fn read_pages(
     conn: &mut Conn,
     scope: &Scope,
     mut filter: ChildFilter,
-    out: SyncSender<Vec<(ChildSummary, Vec<u8>)>>,
+    out: SyncSender<Vec<(ExportPlace, Vec<u8>)>>,
 ) -> StoreResult<()> {
     let searching = filter.q.as_deref().and_then(search).is_some();
     loop {
@@ -148,7 +149,7 @@ fn search_page(conn: &mut Conn, scope: &Scope, filter: &ChildFilter) -> StoreRes
             let at = sealed
                 .binary_search_by_key(&summary.id, |(id, _)| *id)
                 .ok()?;
-            Some((summary, std::mem::take(&mut sealed[at].1)))
+            Some((summary.into(), std::mem::take(&mut sealed[at].1)))
         })
         .collect();
     Ok((items, page.next))
@@ -157,15 +158,15 @@ fn search_page(conn: &mut Conn, scope: &Scope, filter: &ChildFilter) -> StoreRes
 /// Unseals and parses each page's files, keeping the order.
 fn open_pages(
     key: &DeploymentKey,
-    pages: Receiver<Vec<(ChildSummary, Vec<u8>)>>,
+    pages: Receiver<Vec<(ExportPlace, Vec<u8>)>>,
     out: SyncSender<Vec<Opened>>,
 ) {
     for page in pages {
         let opened = page
             .into_iter()
-            .map(|(summary, sealed)| {
+            .map(|(place, sealed)| {
                 let file = unseal(key, &sealed);
-                (summary, file)
+                (place, file)
             })
             .collect();
         if out.send(opened).is_err() {

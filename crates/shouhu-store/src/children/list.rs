@@ -344,13 +344,37 @@ pub fn list(conn: &mut Conn, scope: &Scope, filter: &ChildFilter) -> StoreResult
     Ok(ChildPage { items, next })
 }
 
-/// A page of files with their sealed bytes and where it ended.
-pub(super) type SealedPage = (Vec<(ChildSummary, Vec<u8>)>, Option<String>);
+/// Where an exported file's child is on roll: what a roster sheet shows beside the file.
+#[derive(Clone, Debug, Queryable)]
+pub struct ExportPlace {
+    pub id: i64,
+    pub name_pinyin: String,
+    pub school_name: String,
+    pub class_name: Option<String>,
+    pub class_grade: Option<i32>,
+}
 
-/// A page of the files in reach with each one's sealed file, in `list`'s order and with its
-/// cursor: the export's page. Reading the file in the same row visit spares the export a second
-/// query that walked the table again by id. Without a search (`filter.q` is not looked at: the
-/// export sends a search through `list`); `filter.limit` is not capped at the list's 500.
+impl From<ChildSummary> for ExportPlace {
+    fn from(s: ChildSummary) -> Self {
+        ExportPlace {
+            id: s.id,
+            name_pinyin: s.name_pinyin,
+            school_name: s.school_name,
+            class_name: s.class_name,
+            class_grade: s.class_grade,
+        }
+    }
+}
+
+/// A page of files with their sealed bytes and where it ended.
+pub(super) type SealedPage = (Vec<(ExportPlace, Vec<u8>)>, Option<String>);
+
+/// A page of the files in reach with each one's place and sealed file, in `list`'s order and
+/// with its cursor: the export's page. Reading the file in the same row visit spares the export
+/// a second query that walked the table again by id, and reading only the place (not the
+/// summary's 21 columns) spares it a tenth of its reading. Without a search (`filter.q` is not
+/// looked at: the export sends a search through `list`); `filter.limit` is not capped at the
+/// list's 500.
 pub(super) fn page_with_files(
     conn: &mut Conn,
     scope: &Scope,
@@ -361,8 +385,15 @@ pub(super) fn page_with_files(
     }
     let limit = filter.limit.unwrap_or(PAGE).max(1);
     let query = filtered!(scope, filter);
-    let mut items: Vec<(ChildSummary, Vec<u8>)> = query
-        .select((columns(), children::file_sealed))
+    let place = (
+        children::id,
+        children::name_pinyin,
+        schools::name,
+        classes::name.nullable(),
+        classes::grade.nullable(),
+    );
+    let mut items: Vec<(ExportPlace, Vec<u8>)> = query
+        .select((place, children::file_sealed))
         .order((children::name_pinyin, children::id))
         .limit(limit + 1)
         .load(conn)?;

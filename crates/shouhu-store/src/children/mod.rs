@@ -21,7 +21,9 @@ pub use import::{
     Field as ImportField, ImportOptions, ImportRow, ImportSummary, NewClass, Notice, RowInput,
     import,
 };
-pub use list::{Caliber, ChildFilter, ChildPage, ChildSummary, Search, list, prefix_end, search};
+pub use list::{
+    Caliber, ChildFilter, ChildPage, ChildSummary, ExportPlace, Search, list, prefix_end, search,
+};
 pub use masking::Visibility;
 pub use moves::{
     Incoming, Promotion, Transfer, decide_transfer, incoming, promote_class, request_transfer,

@@ -68,7 +68,7 @@ pub fn export_roster<W: Write + Send>(
 ) -> Result<usize, StoreError> {
     let mut request = spec.request.clone();
     request.description = format!("{} {}", spec.form.code(), spec.format.extension());
-    let as_row = |s: &children::ChildSummary, file| ExportRow {
+    let as_row = |s: &children::ExportPlace, file| ExportRow {
         file,
         school: s.school_name.clone(),
         grade: s
