@@ -32,7 +32,7 @@ impl Visibility {
 pub const HIDDEN_TEXT: &str = "****";
 
 /// Keys whose values are sensitive wherever they appear in the file.
-fn sensitivity(key: &str) -> Option<Kind> {
+pub(super) fn sensitivity(key: &str) -> Option<Kind> {
     match key {
         // The 全国学籍号 is usually G + the ID number, so it is masked like one.
         "id_number" | "doc_number" | "xueji_no" => Some(Kind::Document),
@@ -44,7 +44,7 @@ fn sensitivity(key: &str) -> Option<Kind> {
 }
 
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Document,
     Phone,
     Address,
@@ -56,7 +56,7 @@ impl Kind {
         Value::String(self.masked_text(value))
     }
 
-    fn masked_text(self, value: &Value) -> String {
+    pub(super) fn masked_text(self, value: &Value) -> String {
         let text = value.as_str().unwrap_or_default();
         match self {
             Kind::Document => IdCardNo::parse(text)
@@ -71,7 +71,7 @@ impl Kind {
     }
 
     /// Volunteers keep masked phones (they log calls) but lose everything else.
-    fn hidden_from_volunteers(self) -> bool {
+    pub(super) fn hidden_from_volunteers(self) -> bool {
         !matches!(self, Kind::Phone)
     }
 }
@@ -144,51 +144,6 @@ pub fn restore(doc: &mut Value, current: &Value) {
     }
 }
 
-/// The file as `path → text` leaves (`father.phone`, `guardians.0.name`), sorted by path, as a
-/// reader with `visibility` sees them (what [`apply`] leaves), for diffs. One pass over the tree
-/// that masks as it goes: every save and every imported row comes through here.
-pub fn leaves(doc: &Value, visibility: Visibility) -> Vec<(String, String)> {
-    let mut out = Vec::with_capacity(48);
-    walk(doc, visibility, &mut String::with_capacity(48), &mut out);
-    // Keys come sorted level by level, which is path order except for array indices past 9.
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
-fn walk(value: &Value, visibility: Visibility, path: &mut String, out: &mut Vec<(String, String)>) {
-    let mut nested = |key: &str, value: &Value, path: &mut String| {
-        let len = path.len();
-        if len > 0 {
-            path.push('.');
-        }
-        path.push_str(key);
-        match sensitivity(key) {
-            _ if value.is_null() => {}
-            None => walk(value, visibility, path, out),
-            Some(_) if visibility == Visibility::Revealed => walk(value, visibility, path, out),
-            Some(kind) if visibility == Visibility::Hidden && kind.hidden_from_volunteers() => {}
-            Some(kind) => {
-                let masked = kind.masked_text(value);
-                if !masked.is_empty() {
-                    out.push((path.clone(), masked));
-                }
-            }
-        }
-        path.truncate(len);
-    };
-    match value {
-        Value::Object(map) => map.iter().for_each(|(k, v)| nested(k, v, path)),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| nested(&i.to_string(), v, path)),
-        Value::Null | Value::Bool(false) => {}
-        Value::String(s) if s.is_empty() => {}
-        Value::String(s) => out.push((path.clone(), s.clone())),
-        other => out.push((path.clone(), other.to_string())),
-    }
-}
-
 /// Field → [before, after] for every leaf that differs.
 pub fn diff(
     before: &BTreeMap<String, String>,
@@ -226,55 +181,10 @@ mod tests {
     }
 
     fn flatten(doc: &Value, visibility: Visibility) -> BTreeMap<String, String> {
-        leaves(doc, visibility).into_iter().collect()
-    }
-
-    /// What `leaves` must equal: the document as `apply` leaves it, walked with nothing skipped
-    /// but empty leaves (null, false, "").
-    fn applied_then_walked(doc: &Value, visibility: Visibility) -> Vec<(String, String)> {
-        fn walk(value: &Value, path: &str, out: &mut Vec<(String, String)>) {
-            let join = |key: &str| [path, key].join(".").trim_start_matches('.').to_owned();
-            match value {
-                Value::Object(map) => map.iter().for_each(|(k, v)| walk(v, &join(k), out)),
-                Value::Array(items) => {
-                    (0..items.len()).for_each(|i| walk(&items[i], &join(&i.to_string()), out))
-                }
-                Value::Null | Value::Bool(false) => {}
-                Value::String(s) if s.is_empty() => {}
-                Value::String(s) => out.push((path.to_owned(), s.clone())),
-                other => out.push((path.to_owned(), other.to_string())),
-            }
-        }
-        let mut applied = doc.clone();
-        apply(&mut applied, visibility);
-        let mut out = Vec::new();
-        walk(&applied, "", &mut out);
-        out.sort();
-        out
-    }
-
-    #[test]
-    fn leaves_are_the_masked_document_walked() {
-        let mut busy = doc();
-        busy["notes"] = json!("");
-        busy["key_child"] = json!(true);
-        busy["boarding"] = json!(false);
-        busy["grade"] = json!(4);
-        busy["mother"] = json!({"name": "王芳", "phone": null, "id_number": "52050219900101"});
-        busy["siblings"] = json!(
-            (0..12)
-                .map(|i| json!({"name": format!("兄弟{i}"), "address": ""}))
-                .collect::<Vec<_>>()
-        );
-        for d in [doc(), busy, json!("只是一段文字"), json!(null)] {
-            for v in [Visibility::Masked, Visibility::Hidden, Visibility::Revealed] {
-                assert_eq!(leaves(&d, v), applied_then_walked(&d, v), "{v:?} {d}");
-            }
-        }
-        let masked = flatten(&doc(), Visibility::Masked);
-        assert_eq!(masked["health"], HIDDEN_TEXT);
-        assert_eq!(masked["guardians.0.phone"], "0857-***1234");
-        assert!(!masked.contains_key("health.kind"));
+        super::super::leaves::leaves(doc, visibility)
+            .unwrap()
+            .into_iter()
+            .collect()
     }
 
     #[test]

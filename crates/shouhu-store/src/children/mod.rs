@@ -4,6 +4,7 @@
 
 mod export;
 mod import;
+mod leaves;
 mod list;
 pub mod masking;
 mod moves;

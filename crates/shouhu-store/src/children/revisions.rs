@@ -8,8 +8,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use shouhu_domain::ChildFile;
 
+use super::leaves;
 use super::masking::{self, Visibility};
-use super::{Placement, load, placement_names, to_json};
+use super::{Placement, load, placement_names};
 use crate::schema::child_revisions;
 use crate::{Conn, Scope, StoreError, StoreResult, clock};
 
@@ -66,7 +67,8 @@ fn leaves_at(
     school: &str,
     class: Option<&str>,
 ) -> StoreResult<Vec<(String, String)>> {
-    let mut leaves = masking::leaves(&to_json(file)?, Visibility::Masked);
+    let mut leaves = leaves::leaves(file, Visibility::Masked)
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
     leaves.push(("_school".to_owned(), school.to_owned()));
     if let Some(class) = class {
         leaves.push(("_class".to_owned(), class.to_owned()));
