@@ -61,6 +61,15 @@ impl Walker {
         walked
     }
 
+    /// A value whose JSON form is worked out by serde_json (floats: NaN is null there).
+    fn serialize_json<T: Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        match serde_json::to_value(value)? {
+            Value::Null => {}
+            other => self.leaf(other.to_string()),
+        }
+        Ok(())
+    }
+
     /// Appends `key` to the path; returns the length to truncate back to.
     fn enter(&mut self, key: &str) -> usize {
         let len = self.path.len();
@@ -259,17 +268,6 @@ impl<'a> ser::Serializer for &'a mut Walker {
             key: String::new(),
             leave_to: Some(len),
         })
-    }
-}
-
-impl Walker {
-    /// A value whose JSON form is worked out by serde_json (floats: NaN is null there).
-    fn serialize_json<T: Serialize>(&mut self, value: &T) -> Result<(), Error> {
-        match serde_json::to_value(value)? {
-            Value::Null => {}
-            other => self.leaf(other.to_string()),
-        }
-        Ok(())
     }
 }
 

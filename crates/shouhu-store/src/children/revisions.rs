@@ -69,11 +69,15 @@ fn leaves_at(
 ) -> StoreResult<Vec<(String, String)>> {
     let mut leaves = leaves::leaves(file, Visibility::Masked)
         .map_err(|e| StoreError::Internal(e.to_string()))?;
-    leaves.push(("_school".to_owned(), school.to_owned()));
+    // `leaves` come sorted: each placement leaf goes in where it belongs.
+    let mut place = |key: &str, value: &str| {
+        let at = leaves.partition_point(|(k, _)| k.as_str() < key);
+        leaves.insert(at, (key.to_owned(), value.to_owned()));
+    };
+    place("_school", school);
     if let Some(class) = class {
-        leaves.push(("_class".to_owned(), class.to_owned()));
+        place("_class", class);
     }
-    leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(leaves)
 }
 
