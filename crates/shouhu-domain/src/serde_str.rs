@@ -12,9 +12,21 @@ macro_rules! string_form {
 
         impl<'de> ::serde::Deserialize<'de> for $ty {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let raw = <String as ::serde::Deserialize>::deserialize(d)?;
-                // The code, not the text: the web layer translates it into the reader's language.
-                $ty::parse(&raw).map_err(|e| <D::Error as ::serde::de::Error>::custom(e.code()))
+                // Parsed from the deserializer's own text (borrowed from the input where it
+                // can be), not from a `String` made first: stored files hold many of these.
+                struct Visitor;
+                impl ::serde::de::Visitor<'_> for Visitor {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($ty), " as text"))
+                    }
+                    fn visit_str<E: ::serde::de::Error>(self, s: &str) -> Result<$ty, E> {
+                        // The code, not the text: the web layer translates it into the
+                        // reader's language.
+                        $ty::parse(s).map_err(|e| E::custom(e.code()))
+                    }
+                }
+                d.deserialize_str(Visitor)
             }
         }
 
