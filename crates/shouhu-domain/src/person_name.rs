@@ -36,8 +36,15 @@ impl PersonName {
     /// Trims, collapses runs of spaces, drops spaces around a dot and unifies dot look-alikes
     /// (full-width `．` arrives here as `.`), so one person is spelt one way.
     pub fn parse(s: &str) -> Result<PersonName, PersonNameError> {
-        let mut name = String::new();
-        for ch in normalize_width(s).trim().chars() {
+        let s = normalize_width(s);
+        let s = s.trim();
+        // Most names are a few common Han characters and need none of the clean-up below;
+        // stored files are re-read this way on every export, so they skip it.
+        if !s.is_empty() && s.chars().count() <= MAX_CHARS && s.chars().all(is_common_han) {
+            return Ok(PersonName(s.to_owned()));
+        }
+        let mut name = String::with_capacity(s.len());
+        for ch in s.chars() {
             let ch = if DOT_LOOKALIKES.contains(&ch) {
                 DOT
             } else {
@@ -86,6 +93,11 @@ impl fmt::Display for PersonName {
     }
 }
 
+/// The CJK Unified Ideographs block: alphabetic, neither space nor dot nor control.
+fn is_common_han(ch: char) -> bool {
+    matches!(ch, '\u{4E00}'..='\u{9FFF}')
+}
+
 string_form!(PersonName, PersonNameError);
 
 #[cfg(test)]
@@ -117,6 +129,12 @@ mod tests {
         assert_eq!(ok("阿依古丽 · 买买提"), "阿依古丽·买买提");
         assert_eq!(ok("Anna  Müller"), "Anna Müller");
         assert_eq!(ok(&"张".repeat(30)).chars().count(), 30);
+    }
+
+    /// The short cut for common Han names must accept nothing the full rules would refuse.
+    #[test]
+    fn common_han_are_letters() {
+        assert!(('\u{4E00}'..='\u{9FFF}').all(|c| c.is_alphabetic() && !c.is_whitespace()));
     }
 
     #[test]

@@ -54,6 +54,10 @@ impl PhoneNo {
         if s.is_empty() {
             return Err(PhoneError::Empty);
         }
+        // A mobile number written plainly, as every stored one is, needs none of what follows.
+        if s.bytes().all(|b| b.is_ascii_digit()) && is_mobile(s) {
+            return Ok(PhoneNo(s.to_owned()));
+        }
         // Separators are dropped, but where they were tells us how long the area code is.
         let mut groups: Vec<&str> = s
             .split(|c: char| c.is_whitespace() || matches!(c, '-' | '.' | '(' | ')'))
